@@ -1,0 +1,109 @@
+/*
+ * config.h -- the YAML configuration, parsed and validated.
+ *
+ * config_load() reads a file with libyaml and fills a struct config.  Every
+ * problem is reported as "FILE:LINE:COL: message" (1-based line and column,
+ * pointing at the offending key or value) through the caller's report
+ * callback; parsing goes on after an error so that one run reports them all,
+ * and the load fails if there was any.  Unknown keys, wrong types (a map
+ * where a list belongs, ...) and bad values are all errors: nothing is
+ * silently ignored.
+ *
+ * All defaults live in config_defaults() and nowhere else.
+ *
+ * Key names are the contract of shared/DESIGN.md ("Configuration sketch").
+ * Keys of later features are added here as they are implemented; until then
+ * they are unknown keys, and so errors.
+ */
+#ifndef DNSWARD_CONFIG_H
+#define DNSWARD_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+
+struct acl;
+
+enum resolver_mode {
+	RESOLVER_FORWARD = 0,
+	RESOLVER_RECURSE		/* accepted by the parser: issue 7 */
+};
+
+/* An address with the text the operator wrote (for logs and errors). */
+struct config_addr {
+	struct addr	addr;
+	char		text[ADDR_STRLEN];
+};
+
+#define CONFIG_MAX_LISTEN	32
+#define CONFIG_MAX_UPSTREAMS	16
+
+struct config {
+	char		*path;			/* file it came from */
+
+	/* server: */
+	struct config_addr listen[CONFIG_MAX_LISTEN];
+	size_t		 nlisten;
+	unsigned	 threads;		/* 0 = auto (one per CPU) */
+	struct acl	*allow_clients;		/* owned */
+	unsigned	 tcp_max_connections;
+	unsigned	 tcp_idle_timeout_ms;
+	uint16_t	 edns_buffer_size;	/* 512..4096 */
+
+	/* resolver: */
+	enum resolver_mode mode;
+	struct config_addr upstreams[CONFIG_MAX_UPSTREAMS];
+	size_t		 nupstreams;		/* "system" is expanded here */
+	unsigned	 timeout_ms;		/* per try, one upstream */
+
+	/* log.decisions: */
+	char		*log_file;		/* NULL: no file sink */
+	int		 log_stdout;
+	int		 log_syslog;
+};
+
+/*
+ * Called once per problem with the full "FILE:LINE:COL: message" text.
+ * arg is the pointer given to config_load().
+ */
+typedef void (*config_report_fn)(void *arg, const char *msg);
+
+/*
+ * Fill *cfg with the defaults:
+ *   server.listen         127.0.0.1:53, [::1]:53
+ *   server.threads        auto
+ *   server.allow-clients  127.0.0.0/8 ::1/128 10.0.0.0/8 172.16.0.0/12
+ *                         192.168.0.0/16 fc00::/7   (never an open resolver)
+ *   server.tcp            max-connections 1000, idle-timeout 10s
+ *   server.edns-buffer-size 1232
+ *   resolver.mode         forward
+ *   resolver.upstreams    [system]  (nameservers of /etc/resolv.conf)
+ *   resolver.timeout      1500ms
+ *   log.decisions         stdout
+ * Returns 0, -1 when out of memory.
+ */
+int	config_defaults(struct config *cfg);
+
+/*
+ * Load and validate path into a fresh *cfg (defaults first, then the file).
+ * resolv_conf is the file "system" upstreams are read from (NULL means
+ * /etc/resolv.conf; tests pass their own).  Returns 0 when the file is
+ * valid; otherwise every problem went to report() and the return is the
+ * number of errors (> 0).  On failure *cfg is released (config_release()).
+ */
+int	config_load(struct config *cfg, const char *path,
+	    const char *resolv_conf, config_report_fn report, void *arg);
+
+/* Free what *cfg owns (not cfg itself); safe on a zeroed struct. */
+void	config_release(struct config *cfg);
+
+/*
+ * Helpers shared with other parsers (and unit-tested on their own).
+ * Each returns 0 on success, -1 with a static reason in *why.
+ */
+/* "1500ms", "2s", "5m", "1h", "1d", "250" (ms when no unit). */
+int	config_parse_duration_ms(const char *text, unsigned *ms,
+	    const char **why);
+
+#endif /* DNSWARD_CONFIG_H */

@@ -1,0 +1,452 @@
+/*
+ * query.c -- request stages, reply construction, one decision per query.
+ * See query.h.
+ */
+#include <string.h>
+#include <time.h>
+
+#include "acl.h"
+#include "dlog.h"
+#include "forward.h"
+#include "policy.h"
+#include "query.h"
+#include "server.h"
+#include "wire.h"
+
+/* RFC 8914 info-codes used here. */
+#define EDE_BLOCKED		15
+#define EDE_PROHIBITED		18
+#define EDE_NO_REACHABLE	22
+
+typedef enum query_stage (*stage_fn)(struct query *, const uint8_t *,
+    size_t, struct query_verdict *);
+
+static enum query_stage
+reply(struct query_verdict *v, int rcode, int ede, const char *reason)
+{
+	v->rcode = rcode;
+	v->ede = ede;
+	v->reason = reason;
+	return QUERY_REPLY;
+}
+
+/* Too short to be a DNS message, or not a query: nothing to answer. */
+static enum query_stage
+stage_header(struct query *q, const uint8_t *pkt, size_t len,
+    struct query_verdict *v)
+{
+	if (len < DNS_HDR_LEN) {
+		v->reason = "malformed";
+		return QUERY_DROP;
+	}
+	q->id = DNS_ID(pkt);
+	q->opcode = DNS_OPCODE(pkt);
+	q->rd = DNS_RD(pkt);
+	q->cd = DNS_CD(pkt);
+	q->ad = DNS_AD(pkt);
+	if (DNS_QR(pkt)) {
+		/* Answering responses would let anyone loop us. */
+		v->reason = "response";
+		return QUERY_DROP;
+	}
+	/* Parse the question early so every reply and record can echo it. */
+	if (DNS_QDCOUNT(pkt) == 1 && wire_question(pkt, len, &q->q) == 0)
+		q->has_question = 1;
+	return QUERY_NEXT;
+}
+
+static enum query_stage
+stage_acl(struct query *q, const uint8_t *pkt, size_t len, struct query_verdict *v)
+{
+	if (acl_match(q->w->d->cfg->allow_clients,
+	    (struct sockaddr *)&q->client))
+		return QUERY_NEXT;
+	v->action = DLOG_ACTION_BLOCK;
+	return reply(v, DNS_RCODE_REFUSED, EDE_PROHIBITED, "acl");
+}
+
+static enum query_stage
+stage_opcode(struct query *q, const uint8_t *pkt, size_t len,
+    struct query_verdict *v)
+{
+	if (q->opcode != DNS_OPCODE_QUERY)
+		return reply(v, DNS_RCODE_NOTIMP, -1, "notimp");
+	return QUERY_NEXT;
+}
+
+static enum query_stage
+stage_question(struct query *q, const uint8_t *pkt, size_t len,
+    struct query_verdict *v)
+{
+	if (DNS_QDCOUNT(pkt) != 1 || !q->has_question)
+		return reply(v, DNS_RCODE_FORMERR, -1, "formerr");
+	if (DNS_ANCOUNT(pkt) != 0 || DNS_NSCOUNT(pkt) != 0)
+		return reply(v, DNS_RCODE_FORMERR, -1, "formerr");
+	return QUERY_NEXT;
+}
+
+/* Every record must parse, at most one OPT, no trailing bytes. */
+static enum query_stage
+stage_sections(struct query *q, const uint8_t *pkt, size_t len,
+    struct query_verdict *v)
+{
+	if (wire_scan(pkt, len, q->q.end, &q->edns) == -1) {
+		memset(&q->edns, 0, sizeof(q->edns));
+		return reply(v, DNS_RCODE_FORMERR, -1, "formerr");
+	}
+	return QUERY_NEXT;
+}
+
+/* RFC 6891: version > 0 gets BADVERS; sizes below 512 count as 512. */
+static enum query_stage
+stage_edns(struct query *q, const uint8_t *pkt, size_t len,
+    struct query_verdict *v)
+{
+	uint16_t	 ours = q->w->d->cfg->edns_buffer_size;
+
+	if (!q->edns.present) {
+		q->udp_limit = 512;
+		return QUERY_NEXT;
+	}
+	q->udp_limit = q->edns.udp_size < 512 ? 512 : q->edns.udp_size;
+	if (q->udp_limit > ours)
+		q->udp_limit = ours;
+	if (q->edns.version > 0)
+		return reply(v, DNS_RCODE_BADVERS, -1, "badvers");
+	return QUERY_NEXT;
+}
+
+static enum query_stage
+stage_qtype(struct query *q, const uint8_t *pkt, size_t len,
+    struct query_verdict *v)
+{
+	/* Zone transfers are not forwarded; OPT is not a question type. */
+	if (q->q.qtype == DNS_TYPE_AXFR || q->q.qtype == DNS_TYPE_IXFR)
+		return reply(v, DNS_RCODE_REFUSED, -1, "xfr");
+	if (q->q.qtype == DNS_TYPE_OPT)
+		return reply(v, DNS_RCODE_FORMERR, -1, "formerr");
+	if (q->q.qclass != DNS_CLASS_IN)
+		return reply(v, DNS_RCODE_REFUSED, -1, "class");
+	return QUERY_NEXT;
+}
+
+static enum query_stage
+stage_policy(struct query *q, const uint8_t *pkt, size_t len,
+    struct query_verdict *v)
+{
+	struct policy_query	 pq;
+	struct policy_result	 res;
+	uint8_t			 lname[DNS_MAX_NAME];
+
+	memcpy(lname, q->q.name, q->q.namelen);
+	wire_name_lower(lname, q->q.namelen);
+	pq.name = lname;
+	pq.namelen = q->q.namelen;
+	pq.qtype = q->q.qtype;
+	pq.qclass = q->q.qclass;
+	pq.client = (struct sockaddr *)&q->client;
+	policy_check(q->w->d->policy, &pq, &res);
+	v->action = res.action;
+	v->reason = res.reason;
+	if (res.verdict == POLICY_BLOCK)
+		return reply(v, DNS_RCODE_REFUSED, EDE_BLOCKED, res.reason);
+	return QUERY_RESOLVE;
+}
+
+/* The fixed order of checks every request goes through. */
+static const struct {
+	const char	*name;
+	stage_fn	 run;
+} request_stages[] = {
+	{ "header",	stage_header },
+	{ "acl",	stage_acl },
+	{ "opcode",	stage_opcode },
+	{ "question",	stage_question },
+	{ "sections",	stage_sections },
+	{ "edns",	stage_edns },
+	{ "qtype",	stage_qtype },
+	{ "policy",	stage_policy },
+};
+
+static size_t
+put_opt(const struct query *q, uint8_t ext_rcode, uint16_t edns_size,
+    int ede, uint8_t *out, size_t n, size_t outsz)
+{
+	size_t	 rdlen = ede >= 0 ? 6 : 0;
+
+	if (n + 11 + rdlen > outsz)
+		return 0;
+	out[n] = 0;				/* root owner */
+	wire_put16(out + n + 1, DNS_TYPE_OPT);
+	wire_put16(out + n + 3, edns_size);
+	out[n + 5] = ext_rcode;
+	out[n + 6] = 0;				/* version */
+	out[n + 7] = q->edns.do_bit ? 0x80 : 0;
+	out[n + 8] = 0;
+	wire_put16(out + n + 9, (uint16_t)rdlen);
+	if (ede >= 0) {
+		wire_put16(out + n + 11, EDNS_OPT_EDE);
+		wire_put16(out + n + 13, 2);
+		wire_put16(out + n + 15, (uint16_t)ede);
+	}
+	return n + 11 + rdlen;
+}
+
+/* Header and question of a reply to q; returns the offset after them. */
+static size_t
+put_header(const struct query *q, int rcode, uint8_t *out, size_t outsz)
+{
+	size_t	 n = DNS_HDR_LEN;
+
+	if (outsz < DNS_HDR_LEN + 4 + DNS_MAX_NAME)
+		return 0;
+	memset(out, 0, DNS_HDR_LEN);
+	wire_put16(out, q->id);
+	out[2] = 0x80 | (uint8_t)(q->opcode << 3) | q->rd;
+	out[3] = 0x80 | (q->cd ? 0x10 : 0) | (uint8_t)(rcode & 0xf);
+	if (q->has_question) {
+		wire_put16(out + 4, 1);
+		memcpy(out + n, q->q.name, q->q.namelen);
+		n += q->q.namelen;
+		wire_put16(out + n, q->q.qtype);
+		wire_put16(out + n + 2, q->q.qclass);
+		n += 4;
+	}
+	return n;
+}
+
+size_t
+query_build_error(const struct query *q, int rcode, int ede,
+    uint16_t edns_size, uint8_t *out, size_t outsz)
+{
+	size_t	 n;
+
+	if ((n = put_header(q, rcode, out, outsz)) == 0)
+		return 0;
+	if (!q->edns.present)
+		return n;
+	wire_put16(out + 10, 1);
+	return put_opt(q, (uint8_t)(rcode >> 4), edns_size, ede, out, n, outsz);
+}
+
+/* Copy the upstream's EDE options (RFC 8914 lets them travel on). */
+static size_t
+copy_ede(const uint8_t *resp, const struct wire_edns *e, uint8_t *out,
+    size_t n, size_t outsz)
+{
+	size_t	 p = e->opt_start, end = e->opt_start + e->opt_len, added = 0;
+
+	while (end - p >= 4) {
+		uint16_t code = wire_get16(resp + p), olen = wire_get16(resp + p + 2);
+
+		if (olen > end - p - 4)
+			break;
+		if (code == EDNS_OPT_EDE && n + added + 4 + olen <= outsz) {
+			memcpy(out + n + added, resp + p, (size_t)olen + 4);
+			added += (size_t)olen + 4;
+		}
+		p += (size_t)olen + 4;
+	}
+	return added;
+}
+
+/*
+ * Records after the question, without the upstream's OPT.  Removing the
+ * OPT shifts what follows it, which would break compression pointers into
+ * those bytes, so when the OPT is not the last record the reply is refused
+ * here and the caller answers SERVFAIL; every server we know puts it last.
+ */
+static size_t
+copy_records(const uint8_t *resp, size_t len, size_t qend,
+    const struct wire_edns *e, uint8_t *out, size_t n, size_t outsz)
+{
+	size_t	 body = (e->present ? e->rr_start : len) - qend;
+
+	if (e->present && e->rr_end != len)
+		return 0;
+	if (n + body > outsz)
+		return 0;
+	memcpy(out + n, resp + qend, body);
+	return n + body;
+}
+
+size_t
+query_rewrite(const struct query *q, const uint8_t *resp, size_t len,
+    const struct wire_edns *e, uint16_t edns_size, uint8_t *out, size_t outsz)
+{
+	struct wire_question	 uq;
+	size_t			 n, optpos;
+	uint16_t		 arcount;
+
+	if (wire_question(resp, len, &uq) == -1 || uq.namelen != q->q.namelen)
+		return 0;
+	if ((n = put_header(q, DNS_RCODE(resp), out, outsz)) == 0)
+		return 0;
+	/*
+	 * The client's ID, RD, CD and name case; RA set (we recurse for it);
+	 * AA cleared (a forwarded answer is not authoritative); AD as the
+	 * upstream said.
+	 */
+	out[3] |= resp[3] & 0x20;
+	if (!q->edns.do_bit && !q->ad)
+		out[3] &= ~0x20;		/* RFC 6840 5.8 */
+	memcpy(out + 6, resp + 6, 6);		/* AN, NS, AR counts */
+	if ((n = copy_records(resp, len, uq.end, e, out, n, outsz)) == 0)
+		return 0;
+	arcount = DNS_ARCOUNT(resp) - (e->present ? 1 : 0);
+	if (q->edns.present) {
+		optpos = n;
+		if ((n = put_opt(q, e->ext_rcode, edns_size, -1, out, n,
+		    outsz)) == 0)
+			return 0;
+		if (e->present) {
+			size_t add = copy_ede(resp, e, out, n, outsz);
+
+			wire_put16(out + optpos + 9, (uint16_t)add);
+			n += add;
+		}
+		arcount++;
+	} else if (e->present && e->ext_rcode != 0) {
+		/* An extended rcode cannot be told without EDNS. */
+		return 0;
+	}
+	wire_put16(out + 10, arcount);
+	return n;
+}
+
+static void
+fill_record(const struct query *q, struct dlog_rec *r)
+{
+	struct timespec	 now;
+	int64_t		 us;
+
+	memset(r, 0, sizeof(*r));
+	r->ts = q->t_real;
+	memcpy(&r->src, &q->client, sizeof(r->src));
+	r->transport = q->transport;
+	r->worker = (int)q->w->id;
+	if (q->has_question) {
+		memcpy(r->qname, q->q.name, q->q.namelen);
+		r->qname_len = (uint8_t)q->q.namelen;
+		r->qtype = q->q.qtype;
+		r->qclass = q->q.qclass;
+	}
+	r->rcode = q->rcode;
+	r->action = q->action;
+	r->reason = q->reason;
+	if (q->fwd.last_up >= 0) {
+		r->has_upstream = 1;
+		r->upstream = q->w->d->cfg->upstreams[q->fwd.last_up].addr;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	us = (int64_t)(now.tv_sec - q->t_mono.tv_sec) * 1000000 +
+	    (now.tv_nsec - q->t_mono.tv_nsec) / 1000;
+	r->latency_us = us < 0 ? 0 : us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+}
+
+/* The one exit: send (or not), record the decision, release. */
+static void
+query_end(struct query *q, const uint8_t *pkt, size_t len)
+{
+	struct dlog_rec	 r;
+	struct daemon	*d = q->w->d;
+
+	if (pkt != NULL && len > 0)
+		server_send(q, pkt, len);
+	else
+		q->rcode = -1;
+	if (d->dlog != NULL) {
+		fill_record(q, &r);
+		dlog_submit(d->dlog, q->w->id, &r, pkt, len);
+	}
+	server_release(q);
+}
+
+void
+query_fail(struct query *q, int rcode, int ede, const char *reason)
+{
+	size_t	 n = 0;
+
+	q->reason = reason;
+	q->rcode = rcode;
+	if (rcode >= 0)
+		n = query_build_error(q, rcode, ede,
+		    q->w->d->cfg->edns_buffer_size, q->w->sbuf,
+		    sizeof(q->w->sbuf));
+	query_end(q, n > 0 ? q->w->sbuf : NULL, n);
+}
+
+/* Over UDP, a reply larger than the client can take is cut to TC=1. */
+static size_t
+truncate_udp(const struct query *q, uint8_t *out, size_t n)
+{
+	size_t	 m;
+
+	if (q->transport != DLOG_UDP || n <= q->udp_limit)
+		return n;
+	m = query_build_error(q, DNS_RCODE(out), -1,
+	    q->w->d->cfg->edns_buffer_size, out, DNS_MAX_UDP);
+	out[2] |= 0x02;				/* TC */
+	return m;
+}
+
+void
+query_answer(struct query *q, uint8_t *resp, size_t len,
+    const struct wire_edns *e)
+{
+	struct worker	*w = q->w;
+	size_t		 n;
+
+	n = query_rewrite(q, resp, len, e, w->d->cfg->edns_buffer_size,
+	    w->sbuf, sizeof(w->sbuf));
+	if (n == 0) {
+		query_fail(q, DNS_RCODE_SERVFAIL, -1, "upstream-malformed");
+		return;
+	}
+	q->rcode = DNS_RCODE(w->sbuf) | (q->edns.present ? e->ext_rcode << 4 : 0);
+	n = truncate_udp(q, w->sbuf, n);
+	query_end(q, w->sbuf, n);
+}
+
+enum query_stage
+query_check(struct query *q, const uint8_t *pkt, size_t len,
+    struct query_verdict *v)
+{
+	enum query_stage r = QUERY_NEXT;
+	size_t		 i;
+
+	memset(v, 0, sizeof(*v));
+	v->rcode = -1;
+	v->ede = -1;
+	for (i = 0; i < sizeof(request_stages) / sizeof(request_stages[0]) &&
+	    r == QUERY_NEXT; i++)
+		r = request_stages[i].run(q, pkt, len, v);
+	return r;
+}
+
+void
+query_receive(struct query *q, const uint8_t *pkt, size_t len)
+{
+	struct query_verdict v;
+	struct query	*held;
+
+	switch (query_check(q, pkt, len, &v)) {
+	case QUERY_NEXT:	/* not reached: the policy stage decides */
+	case QUERY_DROP:
+		q->action = v.action;
+		query_fail(q, -1, -1, v.reason);
+		break;
+	case QUERY_REPLY:
+		q->action = v.action;
+		query_fail(q, v.rcode, v.ede, v.reason);
+		break;
+	case QUERY_RESOLVE:
+		q->action = v.action;
+		q->reason = v.reason;
+		if ((held = server_hold(q)) == NULL)
+			query_fail(q, -1, -1, "overload");
+		else
+			fwd_start(held);
+		break;
+	}
+}

@@ -1,0 +1,132 @@
+/*
+ * query.h -- one client query from receipt to reply and decision record.
+ *
+ * A received message goes through the request stages in a fixed order
+ * (header, acl, opcode, question, sections, edns, class/type, policy).  Each
+ * stage is a small function that either lets the query go on or ends it with
+ * a verdict: a reply built here (REFUSED, FORMERR, NOTIMP, BADVERS, policy
+ * answers), a silent drop, or "resolve", which hands it to the forwarder.
+ * Whatever the path, query_end() is the one place that sends (or not),
+ * writes the decision record and releases the query.
+ *
+ * Stages run on a scratch query owned by the worker, so malformed or refused
+ * traffic never allocates; only a query that must wait for an upstream is
+ * copied into a pooled struct query (query_hold()).
+ */
+#ifndef DNSWARD_QUERY_H
+#define DNSWARD_QUERY_H
+
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "dlog.h"
+#include "forward.h"
+#include "wire.h"
+
+struct worker;
+struct tcp_conn;
+struct udp_listener;
+
+struct query {
+	TAILQ_ENTRY(query)	 entry;		/* worker's in-flight list */
+	struct worker		*w;
+
+	/* Where it came from and how to answer. */
+	enum dlog_transport	 transport;
+	struct sockaddr_storage	 client;
+	socklen_t		 clientlen;
+	int			 udp_fd;	/* UDP: listener socket */
+	int			 has_dst;	/* UDP: local address known */
+	struct sockaddr_storage	 dst;		/* UDP: address it came to */
+	int			 dst_ifindex;
+	struct tcp_conn		*conn;		/* TCP: the connection */
+
+	struct timespec		 t_real;	/* receipt, wall clock */
+	struct timespec		 t_mono;	/* receipt, monotonic */
+
+	/* What the request said (valid as far as stages got). */
+	uint16_t		 id;
+	uint8_t			 opcode;
+	uint8_t			 rd, cd, ad;
+	int			 has_question;
+	struct wire_question	 q;
+	struct wire_edns	 edns;		/* the client's OPT */
+	uint16_t		 udp_limit;	/* largest UDP reply allowed */
+
+	/* Outcome, for the reply and the decision record. */
+	enum dlog_action	 action;
+	const char		*reason;
+	int			 rcode;		/* sent, or -1 */
+
+	struct fwd		 fwd;		/* upstream state while held */
+};
+
+TAILQ_HEAD(query_list, query);
+
+enum query_stage {
+	QUERY_NEXT = 0,		/* go on to the next stage */
+	QUERY_REPLY,		/* end with the error reply in the verdict */
+	QUERY_DROP,		/* end without a reply */
+	QUERY_RESOLVE		/* hand to the forwarder */
+};
+
+struct query_verdict {
+	int		 rcode;		/* QUERY_REPLY: rcode (may be > 15) */
+	int		 ede;		/* RFC 8914 info-code, -1 for none */
+	const char	*reason;	/* static text for the log */
+	enum dlog_action action;
+};
+
+/*
+ * Run the request stages on pkt[0..len) (q's transport fields and q->w set)
+ * and say how the query ends.  Fills q's request fields (id, flags,
+ * question, edns, udp_limit) as far as the stages got.  Sends nothing:
+ * query_receive() acts on the verdict.  Exposed for unit tests.
+ */
+enum query_stage query_check(struct query *q, const uint8_t *pkt,
+	    size_t len, struct query_verdict *v);
+
+/*
+ * Handle one received message pkt[0..len).  q is the worker's scratch
+ * query with the transport fields (client, udp_fd/dst or conn, times)
+ * already filled in.  Ends in query_end() synchronously, or holds a copy
+ * of q for the forwarder, which ends it later.
+ */
+void	query_receive(struct query *q, const uint8_t *pkt, size_t len);
+
+/*
+ * The forwarder has a validated upstream reply resp[0..len) (ID, question
+ * and structure checked; edns describes its OPT).  Rewrite it for the
+ * client (ID, flags, question case, OPT, truncation) and end the query.
+ * resp may be modified.
+ */
+void	query_answer(struct query *q, uint8_t *resp, size_t len,
+	    const struct wire_edns *edns);
+
+/*
+ * End q with an error reply built here (rcode, with an Extended DNS Error
+ * when the client sent EDNS and ede >= 0), or with no reply at all when
+ * rcode is -1.  reason is static text for the log.
+ */
+void	query_fail(struct query *q, int rcode, int ede, const char *reason);
+
+/*
+ * Build a reply carrying only header, question and (if the client sent
+ * EDNS) an OPT with an optional EDE option.  Returns its length, or 0 if
+ * out is too small.  Exposed for unit tests.
+ */
+size_t	query_build_error(const struct query *q, int rcode, int ede,
+	    uint16_t edns_size, uint8_t *out, size_t outsz);
+
+/*
+ * Rewrite an upstream reply for the client into out.  Returns the length,
+ * or 0 if the reply cannot be rewritten.  Exposed for unit tests.
+ */
+size_t	query_rewrite(const struct query *q, const uint8_t *resp, size_t len,
+	    const struct wire_edns *edns, uint16_t edns_size, uint8_t *out,
+	    size_t outsz);
+
+#endif /* DNSWARD_QUERY_H */

@@ -1,0 +1,635 @@
+/*
+ * server.c -- workers: listening sockets, client connections, replies,
+ * the pool of held queries, and draining on shutdown.  See server.h.
+ */
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "addr.h"
+#include "dlog.h"
+#include "forward.h"
+#include "log.h"
+#include "query.h"
+#include "server.h"
+
+/* Datagrams read per wakeup of a listening socket. */
+#define UDP_READ_BURST		64
+#define TCP_BACKLOG		256
+/* Drain bound beyond the longest a forwarded query can take. */
+#define DRAIN_SLACK_MS		1000
+
+struct tcp_conn {
+	LIST_ENTRY(tcp_conn)	 entry;
+	struct worker		*w;
+	struct bufferevent	*bev;
+	struct sockaddr_storage	 peer;
+	socklen_t		 peerlen;
+	unsigned		 inflight;
+	int			 paused;	/* reading stopped: pipeline full */
+	int			 closing;	/* answer what is pending, close */
+	int			 dead;		/* client gone: discard replies */
+};
+
+static void	tcp_conn_free(struct tcp_conn *);
+static void	tcp_conn_close(struct tcp_conn *);
+static void	worker_check_drained(struct worker *);
+
+static void
+scratch_init(struct worker *w, enum dlog_transport t)
+{
+	struct query	*q = &w->scratch;
+
+	q->w = w;
+	q->transport = t;
+	q->udp_fd = -1;
+	q->has_dst = 0;
+	q->conn = NULL;
+	clock_gettime(CLOCK_REALTIME, &q->t_real);
+	clock_gettime(CLOCK_MONOTONIC, &q->t_mono);
+	q->id = 0;
+	q->opcode = q->rd = q->cd = q->ad = 0;
+	q->has_question = 0;
+	memset(&q->edns, 0, sizeof(q->edns));
+	q->udp_limit = 512;
+	q->action = DLOG_ACTION_NONE;
+	q->reason = NULL;
+	q->rcode = -1;
+	q->fwd.fd = -1;
+	q->fwd.bev = NULL;
+	q->fwd.tcp = 0;
+	q->fwd.last_up = -1;
+	w->stats.queries++;
+}
+
+/* ---- UDP ---------------------------------------------------------- */
+
+static void
+udp_get_dst(struct query *q, struct msghdr *msg)
+{
+	struct cmsghdr	*c;
+
+	for (c = CMSG_FIRSTHDR(msg); c != NULL; c = CMSG_NXTHDR(msg, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo	 pi;
+			struct sockaddr_in	*s = (struct sockaddr_in *)&q->dst;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			memset(s, 0, sizeof(*s));
+			s->sin_family = AF_INET;
+			s->sin_addr = pi.ipi_addr;
+			q->dst_ifindex = pi.ipi_ifindex;
+			q->has_dst = 1;
+		} else if (c->cmsg_level == IPPROTO_IPV6 &&
+		    c->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo	 pi;
+			struct sockaddr_in6	*s = (struct sockaddr_in6 *)&q->dst;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			memset(s, 0, sizeof(*s));
+			s->sin6_family = AF_INET6;
+			s->sin6_addr = pi.ipi6_addr;
+			q->dst_ifindex = (int)pi.ipi6_ifindex;
+			q->has_dst = 1;
+		}
+	}
+}
+
+static void
+udp_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker	*w = arg;
+	int		 i;
+
+	for (i = 0; i < UDP_READ_BURST && !w->stopping; i++) {
+		struct query	*q = &w->scratch;
+		struct iovec	 iov = { w->rbuf, sizeof(w->rbuf) - 1 };
+		union {
+			struct cmsghdr	hdr;
+			uint8_t		buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+		}		 cbuf;
+		struct msghdr	 msg;
+		ssize_t		 n;
+
+		memset(&msg, 0, sizeof(msg));
+		msg.msg_name = &q->client;
+		msg.msg_namelen = sizeof(q->client);
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = cbuf.buf;
+		msg.msg_controllen = sizeof(cbuf.buf);
+		n = recvmsg(fd, &msg, 0);
+		if (n == -1)
+			return;		/* EAGAIN, or an error to retry later */
+		scratch_init(w, DLOG_UDP);
+		q->clientlen = msg.msg_namelen;
+		q->udp_fd = fd;
+		udp_get_dst(q, &msg);
+		query_receive(q, w->rbuf, (size_t)n);
+	}
+}
+
+static void
+udp_send(struct query *q, const uint8_t *pkt, size_t len)
+{
+	struct iovec	 iov = { (void *)pkt, len };
+	union {
+		struct cmsghdr	hdr;
+		uint8_t		buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	}		 cbuf;
+	struct msghdr	 msg;
+	struct cmsghdr	*c;
+
+	memset(&msg, 0, sizeof(msg));
+	memset(&cbuf, 0, sizeof(cbuf));
+	msg.msg_name = &q->client;
+	msg.msg_namelen = q->clientlen;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	/* Answer from the address the query came to (wildcard listeners). */
+	if (q->has_dst) {
+		msg.msg_control = cbuf.buf;
+		c = (struct cmsghdr *)cbuf.buf;
+		if (q->dst.ss_family == AF_INET) {
+			struct in_pktinfo pi;
+
+			memset(&pi, 0, sizeof(pi));
+			pi.ipi_spec_dst =
+			    ((struct sockaddr_in *)&q->dst)->sin_addr;
+			c->cmsg_level = IPPROTO_IP;
+			c->cmsg_type = IP_PKTINFO;
+			c->cmsg_len = CMSG_LEN(sizeof(pi));
+			memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+			msg.msg_controllen = CMSG_SPACE(sizeof(pi));
+		} else {
+			struct in6_pktinfo pi;
+
+			memset(&pi, 0, sizeof(pi));
+			pi.ipi6_addr =
+			    ((struct sockaddr_in6 *)&q->dst)->sin6_addr;
+			pi.ipi6_ifindex = (unsigned)q->dst_ifindex;
+			c->cmsg_level = IPPROTO_IPV6;
+			c->cmsg_type = IPV6_PKTINFO;
+			c->cmsg_len = CMSG_LEN(sizeof(pi));
+			memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+			msg.msg_controllen = CMSG_SPACE(sizeof(pi));
+		}
+	}
+	if (sendmsg(q->udp_fd, &msg, 0) == -1)
+		q->w->stats.dropped++;
+	else
+		q->w->stats.replies++;
+}
+
+static int
+sock_listen(const struct addr *a, int type, char *err, size_t errsz)
+{
+	char	 as[ADDR_STRLEN];
+	int	 fd, on = 1;
+
+	addr_str(a, as, sizeof(as));
+	fd = socket(a->ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		snprintf(err, errsz, "listen %s: socket: %s", as,
+		    strerror(errno));
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	/* Every worker binds the same address; the kernel spreads load. */
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) == -1)
+		goto fail;
+	if (a->ss.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
+	    IPV6_V6ONLY, &on, sizeof(on)) == -1)
+		goto fail;
+	if (type == SOCK_DGRAM && a->ss.ss_family == AF_INET &&
+	    setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on)) == -1)
+		goto fail;
+	if (type == SOCK_DGRAM && a->ss.ss_family == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on,
+	    sizeof(on)) == -1)
+		goto fail;
+	if (bind(fd, (const struct sockaddr *)&a->ss, a->len) == -1) {
+		snprintf(err, errsz, "listen %s: bind: %s", as,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+fail:
+	snprintf(err, errsz, "listen %s: setsockopt: %s", as, strerror(errno));
+	close(fd);
+	return -1;
+}
+
+/* ---- TCP ---------------------------------------------------------- */
+
+static void
+tcp_read(struct bufferevent *bev, void *arg)
+{
+	struct tcp_conn	*c = arg;
+	struct worker	*w = c->w;
+	struct evbuffer	*in = bufferevent_get_input(bev);
+
+	while (!c->closing && !c->dead) {
+		uint8_t		 lenbuf[2];
+		size_t		 mlen;
+		struct query	*q = &w->scratch;
+		unsigned char	*p;
+
+		if (evbuffer_copyout(in, lenbuf, 2) != 2)
+			return;
+		mlen = wire_get16(lenbuf);
+		if (evbuffer_get_length(in) < mlen + 2)
+			return;
+		if (c->inflight >= TCP_MAX_PIPELINE) {
+			/* Back-pressure: read on when answers go out. */
+			bufferevent_disable(bev, EV_READ);
+			c->paused = 1;
+			return;
+		}
+		if ((p = evbuffer_pullup(in, (ssize_t)mlen + 2)) == NULL)
+			return;
+		scratch_init(w, DLOG_TCP);
+		memcpy(&q->client, &c->peer, sizeof(q->client));
+		q->clientlen = c->peerlen;
+		q->conn = c;
+		query_receive(q, p + 2, mlen);
+		evbuffer_drain(in, mlen + 2);
+	}
+}
+
+/* The client's output went out; a closing connection may go now. */
+static void
+tcp_written(struct bufferevent *bev, void *arg)
+{
+	struct tcp_conn	*c = arg;
+
+	if (c->closing && c->inflight == 0)
+		tcp_conn_free(c);
+}
+
+static void
+tcp_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct tcp_conn	*c = arg;
+
+	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) &&
+	    c->inflight > 0) {
+		/* Not idle: it waits for answers. */
+		bufferevent_enable(bev, EV_READ);
+		return;
+	}
+	if ((what & BEV_EVENT_EOF) && c->inflight > 0) {
+		/* Half-closed: the client may still read its answers. */
+		tcp_conn_close(c);
+		return;
+	}
+	/* Error, idle or write timeout: nothing more goes out. */
+	c->dead = 1;
+	if (c->inflight == 0)
+		tcp_conn_free(c);
+	else
+		bufferevent_disable(bev, EV_READ | EV_WRITE);
+}
+
+static void
+tcp_accept(struct evconnlistener *l, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct worker		*w = arg;
+	const struct config	*cfg = w->d->cfg;
+	struct tcp_conn		*c;
+	struct timeval		 idle = { cfg->tcp_idle_timeout_ms / 1000,
+				    (cfg->tcp_idle_timeout_ms % 1000) * 1000 };
+
+	if (w->stopping ||
+	    atomic_fetch_add(&w->d->tcp_conns, 1) >= cfg->tcp_max_connections) {
+		if (!w->stopping)
+			atomic_fetch_sub(&w->d->tcp_conns, 1);
+		w->stats.tcp_rejected++;
+		close(fd);
+		return;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->bev = bufferevent_socket_new(w->base, fd,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		free(c);
+		close(fd);
+		atomic_fetch_sub(&w->d->tcp_conns, 1);
+		w->stats.tcp_rejected++;
+		return;
+	}
+	c->w = w;
+	memcpy(&c->peer, sa, (size_t)salen < sizeof(c->peer) ?
+	    (size_t)salen : sizeof(c->peer));
+	c->peerlen = (socklen_t)salen;
+	LIST_INSERT_HEAD(&w->conns, c, entry);
+	w->stats.tcp_accepted++;
+	bufferevent_setcb(c->bev, tcp_read, tcp_written, tcp_event, c);
+	bufferevent_set_timeouts(c->bev, &idle, &idle);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+static void
+tcp_conn_free(struct tcp_conn *c)
+{
+	struct worker	*w = c->w;
+
+	LIST_REMOVE(c, entry);
+	bufferevent_free(c->bev);
+	atomic_fetch_sub(&w->d->tcp_conns, 1);
+	free(c);
+	if (w->stopping)
+		worker_check_drained(w);
+}
+
+/* Stop reading; close as soon as pending answers went out. */
+static void
+tcp_conn_close(struct tcp_conn *c)
+{
+	c->closing = 1;
+	bufferevent_disable(c->bev, EV_READ);
+	if (c->inflight == 0 &&
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		tcp_conn_free(c);
+}
+
+static void
+tcp_send(struct query *q, const uint8_t *pkt, size_t len)
+{
+	struct tcp_conn	*c = q->conn;
+	uint8_t		 lenbuf[2];
+
+	if (c->dead) {
+		q->w->stats.dropped++;
+		return;
+	}
+	wire_put16(lenbuf, (uint16_t)len);
+	if (bufferevent_write(c->bev, lenbuf, 2) == -1 ||
+	    bufferevent_write(c->bev, pkt, len) == -1)
+		q->w->stats.dropped++;
+	else
+		q->w->stats.replies++;
+}
+
+static int
+tcp_listen(struct worker *w, const struct addr *a, char *err, size_t errsz)
+{
+	struct evconnlistener	*l;
+	int			 fd;
+
+	if ((fd = sock_listen(a, SOCK_STREAM, err, errsz)) == -1)
+		return -1;
+	l = evconnlistener_new(w->base, tcp_accept, w,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, TCP_BACKLOG, fd);
+	if (l == NULL) {
+		snprintf(err, errsz, "listen: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	w->tcp[w->ntcp++] = l;
+	return 0;
+}
+
+/* ---- queries ------------------------------------------------------ */
+
+void
+server_send(struct query *q, const uint8_t *pkt, size_t len)
+{
+	if (q->transport == DLOG_TCP)
+		tcp_send(q, pkt, len);
+	else
+		udp_send(q, pkt, len);
+}
+
+struct query *
+server_hold(struct query *scratch)
+{
+	struct worker	*w = scratch->w;
+	struct query	*q;
+
+	if ((q = TAILQ_FIRST(&w->pool)) != NULL)
+		TAILQ_REMOVE(&w->pool, q, entry);
+	else if (w->ninflight >= WORKER_MAX_INFLIGHT ||
+	    (q = calloc(1, sizeof(*q))) == NULL) {
+		w->stats.overload++;
+		return NULL;
+	}
+	/* Events in q are idle (deleted); copying over them is safe. */
+	memcpy(q, scratch, sizeof(*q));
+	TAILQ_INSERT_TAIL(&w->inflight, q, entry);
+	w->ninflight++;
+	if (q->conn != NULL)
+		q->conn->inflight++;
+	return q;
+}
+
+void
+server_release(struct query *q)
+{
+	struct worker	*w = q->w;
+	struct tcp_conn	*c = q->conn;
+
+	if (q == &w->scratch)
+		return;
+	TAILQ_REMOVE(&w->inflight, q, entry);
+	w->ninflight--;
+	TAILQ_INSERT_HEAD(&w->pool, q, entry);
+	if (c != NULL) {
+		c->inflight--;
+		if (c->dead && c->inflight == 0)
+			tcp_conn_free(c);
+		else if (c->closing && c->inflight == 0)
+			tcp_conn_close(c);
+		else if (c->paused && !c->closing) {
+			c->paused = 0;
+			bufferevent_enable(c->bev, EV_READ);
+			/* Frames may already wait in the input buffer. */
+			tcp_read(c->bev, c);
+		}
+	}
+	if (w->stopping)
+		worker_check_drained(w);
+}
+
+/* ---- life cycle --------------------------------------------------- */
+
+static void
+worker_check_drained(struct worker *w)
+{
+	if (w->ninflight == 0 && LIST_EMPTY(&w->conns))
+		event_base_loopexit(w->base, NULL);
+}
+
+/* The drain bound passed: whatever is still in flight ends now. */
+static void
+worker_drain_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker	*w = arg;
+	struct query	*q;
+	struct tcp_conn	*c;
+
+	while ((q = TAILQ_FIRST(&w->inflight)) != NULL) {
+		fwd_cleanup(q);
+		query_fail(q, -1, -1, "shutdown");
+	}
+	while ((c = LIST_FIRST(&w->conns)) != NULL)
+		tcp_conn_free(c);
+	event_base_loopexit(w->base, NULL);
+}
+
+static void
+worker_stop_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker		*w = arg;
+	const struct config	*cfg = w->d->cfg;
+	long			 ms = (long)cfg->timeout_ms *
+				    (long)cfg->nupstreams * 2 + DRAIN_SLACK_MS;
+	struct timeval		 tv = { ms / 1000, (ms % 1000) * 1000 };
+	struct tcp_conn		*c, *next;
+	size_t			 i;
+
+	w->stopping = 1;
+	/* Stop reading; the sockets stay open for replies still to come. */
+	for (i = 0; i < w->nudp; i++)
+		event_del(w->udp[i].ev);
+	for (i = 0; i < w->ntcp; i++)
+		evconnlistener_free(w->tcp[i]);
+	w->ntcp = 0;
+	for (c = LIST_FIRST(&w->conns); c != NULL; c = next) {
+		next = LIST_NEXT(c, entry);
+		tcp_conn_close(c);
+	}
+	w->ev_drain = evtimer_new(w->base, worker_drain_timeout, w);
+	if (w->ev_drain != NULL)
+		evtimer_add(w->ev_drain, &tv);
+	worker_check_drained(w);
+}
+
+static int
+udp_listen(struct worker *w, const struct addr *a, char *err, size_t errsz)
+{
+	struct udp_listener	*u = &w->udp[w->nudp];
+
+	if ((u->fd = sock_listen(a, SOCK_DGRAM, err, errsz)) == -1)
+		return -1;
+	u->w = w;
+	u->ev = event_new(w->base, u->fd, EV_READ | EV_PERSIST, udp_read, w);
+	if (u->ev == NULL || event_add(u->ev, NULL) == -1) {
+		snprintf(err, errsz, "listen: cannot add event");
+		if (u->ev != NULL)
+			event_free(u->ev);
+		close(u->fd);
+		return -1;
+	}
+	w->nudp++;
+	return 0;
+}
+
+struct worker *
+worker_new(struct daemon *d, unsigned id, char *err, size_t errsz)
+{
+	struct worker	*w;
+	size_t		 i;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		snprintf(err, errsz, "out of memory");
+		return NULL;
+	}
+	w->id = id;
+	w->d = d;
+	LIST_INIT(&w->conns);
+	TAILQ_INIT(&w->inflight);
+	TAILQ_INIT(&w->pool);
+	w->scratch.w = w;
+	if ((w->base = event_base_new()) == NULL ||
+	    (w->ev_stop = event_new(w->base, -1, 0, worker_stop_cb,
+	    w)) == NULL) {
+		snprintf(err, errsz, "cannot create event loop");
+		goto fail;
+	}
+	for (i = 0; i < d->cfg->nlisten; i++) {
+		if (udp_listen(w, &d->cfg->listen[i].addr, err, errsz) == -1 ||
+		    tcp_listen(w, &d->cfg->listen[i].addr, err, errsz) == -1)
+			goto fail;
+	}
+	return w;
+fail:
+	worker_free(w);
+	return NULL;
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker	*w = arg;
+
+	event_base_dispatch(w->base);
+	return NULL;
+}
+
+int
+worker_start(struct worker *w)
+{
+	if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
+		return -1;
+	w->started = 1;
+	return 0;
+}
+
+void
+worker_stop(struct worker *w)
+{
+	event_active(w->ev_stop, EV_READ, 0);
+}
+
+void
+worker_free(struct worker *w)
+{
+	struct query	*q;
+	struct tcp_conn	*c;
+	size_t		 i;
+
+	if (w == NULL)
+		return;
+	if (w->started)
+		pthread_join(w->thread, NULL);
+	while ((q = TAILQ_FIRST(&w->inflight)) != NULL) {
+		fwd_cleanup(q);
+		TAILQ_REMOVE(&w->inflight, q, entry);
+		free(q);
+	}
+	while ((q = TAILQ_FIRST(&w->pool)) != NULL) {
+		TAILQ_REMOVE(&w->pool, q, entry);
+		free(q);
+	}
+	while ((c = LIST_FIRST(&w->conns)) != NULL) {
+		LIST_REMOVE(c, entry);
+		bufferevent_free(c->bev);
+		free(c);
+	}
+	for (i = 0; i < w->nudp; i++) {
+		event_free(w->udp[i].ev);
+		close(w->udp[i].fd);
+	}
+	for (i = 0; i < w->ntcp; i++)
+		evconnlistener_free(w->tcp[i]);
+	if (w->ev_drain != NULL)
+		event_free(w->ev_drain);
+	if (w->ev_stop != NULL)
+		event_free(w->ev_stop);
+	if (w->base != NULL)
+		event_base_free(w->base);
+	free(w);
+}

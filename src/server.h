@@ -1,0 +1,117 @@
+/*
+ * server.h -- the daemon's shared context and its workers.
+ *
+ * Each worker is one thread with its own libevent loop, its own UDP and TCP
+ * listening sockets (SO_REUSEPORT, so the kernel spreads clients across
+ * workers) and its own upstream sockets.  Workers share only read-only state
+ * (configuration, policy) and the decision log, which has a ring per worker.
+ */
+#ifndef DNSWARD_SERVER_H
+#define DNSWARD_SERVER_H
+
+#include <sys/queue.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "forward.h"
+#include "query.h"
+
+struct dlog;
+struct policy;
+struct event_base;
+struct evconnlistener;
+
+/* Largest number of queries one worker keeps waiting on upstreams. */
+#define WORKER_MAX_INFLIGHT	16384
+/* Queries one TCP connection may have in flight before reading pauses. */
+#define TCP_MAX_PIPELINE	64
+
+struct daemon {
+	const struct config	*cfg;
+	const struct policy	*policy;
+	struct dlog		*dlog;
+	atomic_uint		 tcp_conns;	/* open client connections */
+};
+
+struct udp_listener {
+	int			 fd;
+	struct event		*ev;
+	struct worker		*w;
+};
+
+struct tcp_conn;
+LIST_HEAD(tcp_conn_list, tcp_conn);
+
+/* Counters of one worker; read by stats and metrics later. */
+struct worker_stats {
+	uint64_t	 queries;
+	uint64_t	 replies;
+	uint64_t	 dropped;
+	uint64_t	 tcp_accepted;
+	uint64_t	 tcp_rejected;
+	uint64_t	 overload;
+};
+
+struct worker {
+	unsigned		 id;
+	struct daemon		*d;
+	struct event_base	*base;
+	pthread_t		 thread;
+	int			 started;	/* thread was created */
+
+	struct udp_listener	 udp[CONFIG_MAX_LISTEN];
+	size_t			 nudp;
+	struct evconnlistener	*tcp[CONFIG_MAX_LISTEN];
+	size_t			 ntcp;
+	struct tcp_conn_list	 conns;
+
+	struct query		 scratch;	/* stages run here */
+	struct query_list	 inflight;	/* held queries */
+	unsigned		 ninflight;
+	struct query_list	 pool;		/* free held queries */
+
+	struct fwd_upstream	 ups[CONFIG_MAX_UPSTREAMS];
+
+	int			 stopping;
+	struct event		*ev_stop;	/* activated by the main thread */
+	struct event		*ev_drain;	/* bound on draining */
+
+	struct worker_stats	 stats;
+
+	/* Receive and send buffers; one query is handled at a time. */
+	uint8_t			 rbuf[DNS_MAX_UDP + 1];
+	uint8_t			 sbuf[DNS_MAX_UDP + 1];
+};
+
+/*
+ * Create a worker: event base, listening sockets on every configured
+ * address (UDP and TCP).  Returns NULL with a message in err on failure
+ * ("listen 127.0.0.1:53: bind: Address already in use").
+ */
+struct worker	*worker_new(struct daemon *, unsigned id, char *err,
+		    size_t errsz);
+
+/* Run the worker's loop in a new thread.  0, or -1 on failure. */
+int		 worker_start(struct worker *);
+
+/*
+ * Ask the worker (from another thread) to stop accepting, finish what is in
+ * flight (bounded), and leave its loop.
+ */
+void		 worker_stop(struct worker *);
+
+/* Wait for the thread to end, then free everything; accepts NULL. */
+void		 worker_free(struct worker *);
+
+/* Send q's reply pkt[0..len) to its client (UDP or TCP).  */
+void		 server_send(struct query *q, const uint8_t *pkt, size_t len);
+
+/* q is done: let its TCP connection (if any) go on and the pool have it. */
+void		 server_release(struct query *q);
+
+/* Copy the scratch query into a pooled one; NULL when at the limit. */
+struct query	*server_hold(struct query *scratch);
+
+#endif /* DNSWARD_SERVER_H */
