@@ -586,7 +586,9 @@ config_mode(struct config_ctx *ctx, const char *name, yaml_node_t *node)
 	if (strcmp(s, "forward") == 0)
 		ctx->cfg->mode = RESOLVER_FORWARD;
 	else if (strcmp(s, "recurse") == 0)
-		ctx->cfg->mode = RESOLVER_RECURSE;
+		/* libunbound recursion is not built yet: say so, here. */
+		config_err(ctx, node, "%s: 'recurse' is not available in this "
+		    "version; use 'forward'", name);
 	else
 		config_err(ctx, node,
 		    "%s: expected 'forward' or 'recurse', got '%s'", name, s);

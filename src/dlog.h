@@ -127,8 +127,9 @@ size_t		 dlog_format(const struct dlog_rec *, const uint8_t *reply,
 
 /*
  * Append the JSON string-body escape of src[0..len) to out (no quotes):
- * '"' -> \", '\\' -> \\, control bytes and bytes >= 0x80 -> \u00XX, so the
- * output is always valid ASCII JSON.  Returns bytes that the escaped text
+ * '"' -> \", '\\' -> \\, \n \t \r \b \f in their short forms, other bytes
+ * below 0x20 and bytes >= 0x7f -> \u00XX, so the output is always valid
+ * ASCII JSON.  Returns bytes that the escaped text
  * needs; writes at most outsz-1 and NUL-terminates when outsz > 0.
  */
 size_t		 dlog_json_escape(const char *src, size_t len, char *out,

@@ -15,6 +15,7 @@
 #include <event2/event.h>
 
 #include "forward.h"
+#include "log.h"
 #include "query.h"
 #include "server.h"
 #include "wire.h"
@@ -32,29 +33,35 @@
 static void	fwd_try(struct query *);
 static void	fwd_next(struct query *, int counted_as);
 
-/* Kernel CSPRNG, buffered per thread; getrandom() never fails for this. */
+/*
+ * Kernel CSPRNG, buffered per thread.  Requests of at most 256 bytes are
+ * never cut short by signals (getrandom(2)), so the pool is that size;
+ * bytes are handed out once, from pool[used] on.
+ */
 static void
 fwd_random(void *out, size_t len)
 {
-	static __thread uint8_t	 pool[512];
-	static __thread size_t	 avail;
+	static __thread uint8_t	 pool[256];
+	static __thread size_t	 used = sizeof(pool);
 	uint8_t			*o = out;
 
 	while (len > 0) {
 		size_t	 n;
 
-		if (avail == 0) {
+		if (used == sizeof(pool)) {
 			ssize_t r = getrandom(pool, sizeof(pool), 0);
 
-			if (r <= 0)
-				continue;	/* EINTR; the pool is tiny */
-			avail = (size_t)r;
+			if (r != (ssize_t)sizeof(pool)) {
+				if (r == -1 && errno == EINTR)
+					continue;
+				fatal("getrandom");
+			}
+			used = 0;
 		}
-		n = len < avail ? len : avail;
-		memcpy(o, pool + sizeof(pool) - avail, n);
-		/* Never hand out the same bytes twice. */
-		memset(pool + sizeof(pool) - avail, 0, n);
-		avail -= n;
+		n = len < sizeof(pool) - used ? len : sizeof(pool) - used;
+		memcpy(o, pool + used, n);
+		memset(pool + used, 0, n);
+		used += n;
 		o += n;
 		len -= n;
 	}
@@ -98,7 +105,8 @@ fwd_build_query(struct query *q, uint16_t id, uint16_t edns_size)
 	memset(p, 0, DNS_HDR_LEN);
 	wire_put16(p, id);
 	p[2] = q->rd;				/* client's RD, opcode 0 */
-	p[3] = q->cd ? 0x10 : 0;		/* client's CD */
+	p[3] = (q->cd ? 0x10 : 0) |		/* client's CD */
+	    (q->ad ? 0x20 : 0);			/* and AD (RFC 6840 5.7) */
 	wire_put16(p + 4, 1);
 	wire_put16(p + 10, 1);
 	memcpy(p + n, q->q.name, q->q.namelen);

@@ -74,18 +74,6 @@ report(void *arg, const char *msg)
 	(*n)++;
 }
 
-/* Checks that need more than one key, or a feature not built yet. */
-static int
-config_check_daemon(const struct config *cfg)
-{
-	if (cfg->mode == RESOLVER_RECURSE) {
-		fprintf(stderr, "%s: resolver.mode: recurse is not available "
-		    "in this version; use forward\n", cfg->path);
-		return -1;
-	}
-	return 0;
-}
-
 static unsigned
 nthreads(const struct config *cfg)
 {
@@ -250,10 +238,6 @@ main(int argc, char *argv[])
 	if (config_load(&cfg, path, NULL, report, &nerr) != 0) {
 		fprintf(stderr, "%s: %d error%s\n", path, nerr,
 		    nerr == 1 ? "" : "s");
-		return 1;
-	}
-	if (config_check_daemon(&cfg) == -1) {
-		config_release(&cfg);
 		return 1;
 	}
 	if (check) {

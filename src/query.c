@@ -49,9 +49,18 @@ stage_header(struct query *q, const uint8_t *pkt, size_t len,
 		v->reason = "response";
 		return QUERY_DROP;
 	}
-	/* Parse the question early so every reply and record can echo it. */
-	if (DNS_QDCOUNT(pkt) == 1 && wire_question(pkt, len, &q->q) == 0)
+	/*
+	 * Parse the question and the OPT early so that every reply, even an
+	 * early REFUSED or NOTIMP, can echo them (RFC 6891 7: an OPT in the
+	 * request asks for one in the reply).
+	 */
+	if (DNS_QDCOUNT(pkt) == 1 && wire_question(pkt, len, &q->q) == 0) {
 		q->has_question = 1;
+		if (wire_scan(pkt, len, q->q.end, &q->edns) == -1) {
+			memset(&q->edns, 0, sizeof(q->edns));
+			q->bad_sections = 1;
+		}
+	}
 	return QUERY_NEXT;
 }
 
@@ -90,10 +99,8 @@ static enum query_stage
 stage_sections(struct query *q, const uint8_t *pkt, size_t len,
     struct query_verdict *v)
 {
-	if (wire_scan(pkt, len, q->q.end, &q->edns) == -1) {
-		memset(&q->edns, 0, sizeof(q->edns));
+	if (q->bad_sections)
 		return reply(v, DNS_RCODE_FORMERR, -1, "formerr");
-	}
 	return QUERY_NEXT;
 }
 
@@ -278,7 +285,14 @@ query_rewrite(const struct query *q, const uint8_t *resp, size_t len,
 	size_t			 n, optpos;
 	uint16_t		 arcount;
 
-	if (wire_question(resp, len, &uq) == -1 || uq.namelen != q->q.namelen)
+	/*
+	 * The client's question replaces the upstream's byte for byte, so the
+	 * upstream's must be uncompressed and as long, or every compression
+	 * pointer into the records after it would be off.
+	 */
+	if (wire_question(resp, len, &uq) == -1 ||
+	    uq.namelen != q->q.namelen ||
+	    uq.end != DNS_HDR_LEN + uq.namelen + 4)
 		return 0;
 	if ((n = put_header(q, DNS_RCODE(resp), out, outsz)) == 0)
 		return 0;
@@ -384,7 +398,8 @@ truncate_udp(const struct query *q, uint8_t *out, size_t n)
 
 	if (q->transport != DLOG_UDP || n <= q->udp_limit)
 		return n;
-	m = query_build_error(q, DNS_RCODE(out), -1,
+	/* q->rcode keeps an upstream extended rcode for the new OPT. */
+	m = query_build_error(q, q->rcode, -1,
 	    q->w->d->cfg->edns_buffer_size, out, DNS_MAX_UDP);
 	out[2] |= 0x02;				/* TC */
 	return m;

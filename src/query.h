@@ -52,6 +52,7 @@ struct query {
 	uint8_t			 opcode;
 	uint8_t			 rd, cd, ad;
 	int			 has_question;
+	int			 bad_sections;	/* records after it malformed */
 	struct wire_question	 q;
 	struct wire_edns	 edns;		/* the client's OPT */
 	uint16_t		 udp_limit;	/* largest UDP reply allowed */

@@ -61,6 +61,7 @@ scratch_init(struct worker *w, enum dlog_transport t)
 	q->id = 0;
 	q->opcode = q->rd = q->cd = q->ad = 0;
 	q->has_question = 0;
+	q->bad_sections = 0;
 	memset(&q->edns, 0, sizeof(q->edns));
 	q->udp_limit = 512;
 	q->action = DLOG_ACTION_NONE;

@@ -4,7 +4,6 @@
  * See wire.h.  Every function here takes the packet and its length and
  * checks each byte it reads against that length; nothing is trusted.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -127,8 +126,10 @@ wire_name_to_str(const uint8_t *name, size_t len, char *out, size_t outsz)
 			uint8_t	 c = name[j];
 			char	 esc[5];
 
-			if (isalnum(c) || c == '-' || c == '_' || c == '*' ||
-			    c == '/')
+			/* ASCII ranges, not isalnum(): no locale may widen them. */
+			if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			    (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+			    c == '*' || c == '/')
 				n = name_put(out, outsz, n, (char *)&c, 1);
 			else if (strchr(".\\\";()@$ ", c) != NULL && c != 0) {
 				esc[0] = '\\';

@@ -144,22 +144,22 @@ alive() {
 	[ "$(ps -o stat= -p "$1" 2>/dev/null | cut -c1)" != Z ]
 }
 
-# Wait (bounded) for PID to exit; echo its status, or "running".
-# wait_exit PID TENTHS
+# wait_exit PID TENTHS: wait (bounded) for our child PID to exit; sets
+# WAIT_ST to its exit status, or "running".  Not in $(...): a subshell
+# cannot reap the parent's children.
 wait_exit() {
-	local pid=$1 n=0 st
+	local pid=$1 n=0
 	while alive "$pid" && [ "$n" -lt "$2" ]; do
 		sleep 0.1
 		n=$((n + 1))
 	done
 	if alive "$pid"; then
-		echo running
+		WAIT_ST=running
 		return
 	fi
 	wait "$pid" 2>/dev/null
-	st=$?
+	WAIT_ST=$?
 	untrack "$pid"
-	echo "$st"
 }
 
 cleanup() {
@@ -192,24 +192,60 @@ now_ms() {
 
 # ------------------------------------------------------------- ports
 
-# Is PORT in use on any address, TCP or UDP?
-port_busy() {
-	ss -Hlntu 2>/dev/null | awk '{print $5}' | grep -Eq "[:.]$1\$"
+# Is PORT held by any socket at all (listening, connected, UDP)?
+port_held() {
+	ss -Hantu 2>/dev/null | awk '{print $5}' | grep -Eq "[:.]$1\$"
 }
 
-# free_port: a random high port with nothing on it, TCP or UDP, not handed
-# out before in this script.
-free_port() {
-	local i p
-	for i in $(seq 1 100); do
-		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
-		case "$T_PORTS" in *" $p "*) continue ;; esac
-		port_busy "$p" && continue
-		T_PORTS="$T_PORTS$p "
-		echo "$p"
+# pick_port VAR: set VAR to a random port with nothing on it, TCP or UDP,
+# not handed out before in this script (not in $(...): the list of ports
+# handed out lives in this shell).  Picked below the kernel's ephemeral
+# range, where client sockets (dig, upstream queries) do not land.
+pick_port() {
+	local _pp_i _pp_p _pp_lo=10000 _pp_hi
+	_pp_hi=$(awk '{print $1 - 1}' /proc/sys/net/ipv4/ip_local_port_range \
+	    2>/dev/null)
+	[ "${_pp_hi:-0}" -gt $((_pp_lo + 5000)) ] 2>/dev/null || _pp_hi=60999
+	for _pp_i in $(seq 1 100); do
+		_pp_p=$((_pp_lo + (RANDOM * 32768 + RANDOM) % (_pp_hi - _pp_lo)))
+		case "$T_PORTS" in *" $_pp_p "*) continue ;; esac
+		port_held "$_pp_p" && continue
+		T_PORTS="$T_PORTS$_pp_p "
+		printf -v "$1" '%s' "$_pp_p"
 		return 0
 	done
 	return 1
+}
+
+# start_listener VAR DWQ-SUBCOMMAND [ARGS...]: run "dwq SUBCOMMAND
+# 127.0.0.1 PORT ARGS..." (blackhole, upstream) on a picked port, wait
+# (bounded) for its "ready"; a port taken meanwhile means another try.
+# Sets VAR to the port.
+start_listener() {
+	local _sl_var=$1 _sl_cmd=$2 _sl_port _sl_try _sl_n _sl_pid
+	shift 2
+	for _sl_try in 1 2 3; do
+		pick_port _sl_port || bail "no free port for dwq $_sl_cmd"
+		"$DWQ" "$_sl_cmd" 127.0.0.1 "$_sl_port" "$@" \
+		    >"$WORK/listener.$_sl_port" 2>&1 &
+		_sl_pid=$!
+		track "$_sl_pid"
+		_sl_n=0
+		while [ "$_sl_n" -lt 30 ] && alive "$_sl_pid" &&
+		    ! grep -q ready "$WORK/listener.$_sl_port"; do
+			sleep 0.1
+			_sl_n=$((_sl_n + 1))
+		done
+		if grep -q ready "$WORK/listener.$_sl_port"; then
+			printf -v "$_sl_var" '%s' "$_sl_port"
+			LISTENER_PID=$_sl_pid
+			return 0
+		fi
+		kill "$_sl_pid" 2>/dev/null
+		wait_exit "$_sl_pid" 10
+	done
+	bail "dwq $_sl_cmd ready on a free port" \
+	    "$(cat "$WORK/listener.$_sl_port")"
 }
 
 # Does the kernel have an IPv6 loopback we can bind?
@@ -221,8 +257,8 @@ have_ipv6() {
 # ------------------------------------------------------------- tools
 
 need() {
-	command -v "$1" >/dev/null 2>&1 || bail "'$1' is not installed" \
-	    "command $1" "missing"
+	command -v "$1" >/dev/null 2>&1 || bail "command '$1' installed" \
+	    "missing"
 }
 
 # DWQ: the packet probe.  Built by the Makefile into $TOOLS; when run by
@@ -239,8 +275,7 @@ setup_dwq() {
 		note "built dwq in $WORK (not found in $TOOLS)"
 		return
 	fi
-	bail "dwq not found in $TOOLS and could not be built" "$TOOLS/dwq" \
-	    "missing"
+	bail "dwq in $TOOLS or buildable from tests/tools/dwq.c" "missing"
 }
 
 need ss
@@ -284,11 +319,25 @@ EOF
 	} >"$1"
 }
 
-# start_nsd: NSD on 127.0.0.1:$NSD_PORT serving "test.".
+# start_nsd: NSD on 127.0.0.1:$NSD_PORT serving "test.".  A port taken
+# between free_port and bind (tests may run in parallel) means another try.
 start_nsd() {
+	local try
+	for try in 1 2 3; do
+		start_nsd_once && return 0
+		grep -q 'already in use' "$WORK/nsd/nsd.log" 2>/dev/null || break
+		note "nsd: port $NSD_PORT taken meanwhile, trying another"
+	done
+	cat "$WORK/nsd/nsd.out" "$WORK/nsd/nsd.log" 2>/dev/null |
+	    sed 's/^/# nsd: /'
+	bail "nsd answering on 127.0.0.1:$NSD_PORT within 5 s" "${NSD_WHY:-no}"
+}
+
+start_nsd_once() {
 	local d=$WORK/nsd n=0
+	rm -rf "$d"
 	mkdir -p "$d"
-	NSD_PORT=$(free_port) || bail "no free port for NSD"
+	pick_port NSD_PORT || bail "no free port for NSD"
 	make_zone "$d/test.zone"
 	cat >"$d/nsd.conf" <<EOF
 server:
@@ -308,6 +357,10 @@ server:
 	server-count: 1
 	tcp-count: 200
 	hide-version: yes
+	# NSD limits responses per client net by default; every query here
+	# comes from 127.0.0.1 via dnsward, so that would starve the tests.
+	rrl-ratelimit: 0
+	rrl-whitelist-ratelimit: 0
 remote-control:
 	control-enable: no
 zone:
@@ -319,8 +372,9 @@ EOF
 	track "$NSD_PID"
 	while [ "$n" -lt 50 ]; do
 		if ! alive "$NSD_PID"; then
-			cat "$d/nsd.out" "$d/nsd.log" 2>/dev/null | sed 's/^/# nsd: /'
-			bail "nsd exited at start-up" "running" "exited"
+			wait_exit "$NSD_PID" 1
+			NSD_WHY="nsd exited with status $WAIT_ST"
+			return 1
 		fi
 		if dig @127.0.0.1 -p "$NSD_PORT" +time=1 +tries=1 +short \
 		    soa test. 2>/dev/null | grep -q '^ns\.test\.'; then
@@ -329,7 +383,8 @@ EOF
 		sleep 0.1
 		n=$((n + 1))
 	done
-	bail "nsd did not answer on 127.0.0.1:$NSD_PORT within 5 s"
+	NSD_WHY="no answer"
+	return 1
 }
 
 # nsd_dig ARGS...: ask NSD directly (the reference answers).
@@ -340,7 +395,8 @@ nsd_dig() {
 # ------------------------------------------------------------- dnsward
 
 # write_conf FILE PORT THREADS UPSTREAM... : the standard test config.
-# Set DW_EXTRA_SERVER / DW_TIMEOUT / DW_ALLOW / DW_LISTEN to vary it.
+# Set DW_TIMEOUT / DW_ALLOW / DW_LISTEN / DW_TCP_MAX / DW_TCP_IDLE /
+# DW_EDNS / DW_SINK ("stdout: true") to vary it.
 write_conf() {
 	local f=$1 port=$2 threads=$3 ups="" u
 	shift 3
@@ -348,20 +404,22 @@ write_conf() {
 		ups="$ups${ups:+, }\"$u\""
 	done
 	local listen=${DW_LISTEN:-"\"127.0.0.1:$port\", \"[::1]:$port\""}
+	# Quoted: an unquoted ::1/128 is not valid in a YAML flow sequence.
+	local allow=${DW_ALLOW:-'"127.0.0.1/32", "::1/128"'}
 	cat >"$f" <<EOF
 # written by tests/integration/$T_NAME.sh
 server:
   listen: [$listen]
   threads: $threads
-  allow-clients: [${DW_ALLOW:-127.0.0.1/32, ::1/128}]
+  allow-clients: [$allow]
   tcp: { max-connections: ${DW_TCP_MAX:-50}, idle-timeout: ${DW_TCP_IDLE:-2s} }
-  edns-buffer-size: 1232
+  edns-buffer-size: ${DW_EDNS:-1232}
 resolver:
   mode: forward
   upstreams: [$ups]
   timeout: ${DW_TIMEOUT:-500ms}
 log:
-  decisions: { file: $WORK/$DW_NAME/decisions.jsonl }
+  decisions: { ${DW_SINK:-file: $WORK/$DW_NAME/decisions.jsonl} }
 EOF
 }
 
@@ -370,15 +428,28 @@ EOF
 # DW_PID, DW_DIR, DW_LOG, DW_CONF.  Counters of what we send to it live in
 # $DW_DIR/sent.udp and sent.tcp (files: subshells add to them too).
 start_dnsward() {
-	local name=$1 threads=$2 n=0 have
+	local try
+	[ -x "$DNSWARD" ] || bail "daemon binary DNSWARD=$DNSWARD executable" \
+	    "missing"
+	for try in 1 2 3; do
+		start_dnsward_once "$@" && return 0
+		grep -q 'already in use' "$DW_DIR/stderr" 2>/dev/null || break
+		note "dnsward: port $DW_PORT taken meanwhile, trying another"
+	done
+	sed 's/^/# dnsward stderr: /' "$DW_DIR/stderr"
+	bail "dnsward ($1) running and listening within 10 s" "$DW_WHY"
+}
+
+start_dnsward_once() {
+	local name=$1 threads=$2 n=0 have=0
 	shift 2
-	[ -x "$DNSWARD" ] || bail "daemon binary DNSWARD=$DNSWARD" \
-	    "an executable" "missing"
 	DW_NAME=$name
 	DW_DIR=$WORK/$name
+	rm -rf "$DW_DIR"
 	mkdir -p "$DW_DIR"
-	DW_PORT=$(free_port) || bail "no free port for dnsward"
+	pick_port DW_PORT || bail "no free port for dnsward"
 	DW_LOG=$DW_DIR/decisions.jsonl
+	[ -n "${DW_SINK:-}" ] && DW_LOG=$DW_DIR/stdout
 	DW_CONF=$DW_DIR/dnsward.yaml
 	write_conf "$DW_CONF" "$DW_PORT" "$threads" "$@"
 	: >"$DW_DIR/sent.udp"
@@ -390,18 +461,18 @@ start_dnsward() {
 	# so the decision log holds only what the checks send).
 	while [ "$n" -lt 100 ]; do
 		if ! alive "$DW_PID"; then
-			sed 's/^/# dnsward stderr: /' "$DW_DIR/stderr"
-			bail "dnsward ($name) exited at start-up" "running" \
-			    "exit $(wait_exit "$DW_PID" 1)"
+			wait_exit "$DW_PID" 1
+			DW_WHY="exited with status $WAIT_ST"
+			return 1
 		fi
 		have=$(ss -Hlntu 2>/dev/null | awk -v p=":$DW_PORT" \
 		    '$5 ~ p"$" {print $1, $5}' | sort -u | wc -l)
-		[ "$have" -ge "${DW_NLISTEN:-4}" ] && break
+		[ "$have" -ge "${DW_NLISTEN:-4}" ] && return 0
 		sleep 0.1
 		n=$((n + 1))
 	done
-	[ "$n" -lt 100 ] || bail "dnsward ($name) listening within 10 s" \
-	    "${DW_NLISTEN:-4} sockets" "$have"
+	DW_WHY="$have of ${DW_NLISTEN:-4} sockets listening"
+	return 1
 }
 
 # count_sent udp|tcp N: N more messages sent to the current instance.
@@ -490,12 +561,13 @@ wait_log() {
 stop_dnsward() {
 	local sig=${1:-TERM} st
 	kill -"$sig" "$DW_PID" 2>/dev/null
-	st=$(wait_exit "$DW_PID" 50)
+	wait_exit "$DW_PID" 50
+	st=$WAIT_ST
 	if [ "$st" = running ]; then
 		fail "dnsward ($DW_NAME) exits within 5 s of SIG$sig" "exit" \
 		    "still running"
 		kill -KILL "$DW_PID" 2>/dev/null
-		wait_exit "$DW_PID" 20 >/dev/null
+		wait_exit "$DW_PID" 20
 	else
 		check_eq "dnsward ($DW_NAME) exits 0 on SIG$sig" 0 "$st"
 	fi
@@ -524,8 +596,8 @@ check_log() {
 	sent=$(sent_total)
 	check_eq "decision log ($DW_NAME) one line per message sent" \
 	    "$sent" "$lines"
-	u=$("$DWQ" jsonfield "$DW_LOG" transport | grep -c '^UDP$')
-	t=$("$DWQ" jsonfield "$DW_LOG" transport | grep -c '^TCP$')
+	u=$("$DWQ" jsonfield "$DW_LOG" transport 2>&1 | grep -c '^UDP$')
+	t=$("$DWQ" jsonfield "$DW_LOG" transport 2>&1 | grep -c '^TCP$')
 	check_eq "decision log ($DW_NAME) UDP lines = UDP messages sent" \
 	    "$(sent_of udp)" "$u"
 	check_eq "decision log ($DW_NAME) TCP lines = TCP messages sent" \
@@ -536,7 +608,7 @@ check_log() {
 log_rows() {
 	local f args=() i=0
 	for f in "$@"; do
-		"$DWQ" jsonfield "$DW_LOG" "$f" >"$WORK/.col$i"
+		"$DWQ" jsonfield "$DW_LOG" "$f" >"$WORK/.col$i" 2>/dev/null
 		args+=("$WORK/.col$i")
 		i=$((i + 1))
 	done

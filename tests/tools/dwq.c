@@ -7,13 +7,15 @@
  * strict JSON check of the decision log.  Every wait is bounded by poll().
  *
  *   dwq query HOST PORT NAME TYPE [--tcp] [--id N] [--rd 0|1] [--cd 0|1]
- *            [--edns SIZE|none] [--ednsver V] [--do] [--src ADDR]
- *            [--timeout MS]
+ *            [--edns SIZE|none] [--ednsver V] [--do] [--opcode N]
+ *            [--class N] [--src ADDR] [--timeout MS] [--split]
+ *       (--split: TCP, one byte per write, 20 ms apart)
  *       one line: id= rcode= qr= opcode= aa= tc= rd= ra= ad= cd= qd= an=
  *       ns= ar= opt= [udpsize= ednsver= do=] size= (or "timeout")
  *   dwq udp HOST PORT HEX [--src ADDR] [--timeout MS]
- *   dwq tcp HOST PORT HEX [--timeout MS]
- *       send raw bytes (TCP: one length-framed message), print the reply
+ *   dwq tcp HOST PORT HEX [--raw] [--timeout MS]
+ *       send raw bytes (TCP: one length-framed message, or the bytes as
+ *       given with --raw), print the reply
  *       as hex, "timeout" or "closed"
  *   dwq tcp-pipeline HOST PORT N NAME [--type T] [--timeout MS]
  *       N queries with distinct IDs in ONE write on one connection; read N
@@ -30,6 +32,9 @@
  *   dwq blackhole HOST PORT SECONDS
  *       bind UDP HOST:PORT, read and ignore for SECONDS; prints "ready"
  *       once bound, "received N" at the end
+ *   dwq upstream HOST PORT SECONDS echo|spoof|badonly|tc
+ *       a scripted upstream on UDP and TCP (see cmd_upstream()); prints
+ *       "ready" once bound
  *   dwq jsoncheck FILE [FIELD...]
  *       every line a strict JSON object (RFC 8259) holding FIELDs at top
  *       level; "N lines ok" or "line L: why"
@@ -65,6 +70,9 @@
 #define DEF_TIMEOUT	2000
 
 static const char *progname = "dwq";
+
+static void die(const char *, ...)
+    __attribute__((noreturn, format(printf, 1, 2)));
 
 static void
 die(const char *fmt, ...)
@@ -750,7 +758,7 @@ cmd_query(int argc, char **argv)
 	struct reply r;
 	static struct pkt q;
 	ssize_t n;
-	int i, fd;
+	int i, fd, split = 0;
 
 	if (argc < 4)
 		die("usage: query HOST PORT NAME TYPE [options]");
@@ -764,6 +772,10 @@ cmd_query(int argc, char **argv)
 		}
 		if (strcmp(a, "--do") == 0) {
 			o.dobit = 1;
+			continue;
+		}
+		if (strcmp(a, "--split") == 0) {
+			split = 1;
 			continue;
 		}
 		if (v == NULL)
@@ -806,10 +818,18 @@ cmd_query(int argc, char **argv)
 			printf("connect-failed %s\n", strerror(errno));
 			return 1;
 		}
-		if (write_all(fd, f, q.len + 2, c.timeout) == -1) {
-			printf("write-failed\n");
-			close(fd);
-			return 1;
+		/* --split: one byte per write, 20 ms apart (partial reads). */
+		for (size_t off = 0; off < q.len + 2; ) {
+			size_t chunk = split ? 1 : q.len + 2;
+
+			if (write_all(fd, f + off, chunk, c.timeout) == -1) {
+				printf("write-failed\n");
+				close(fd);
+				return 1;
+			}
+			off += chunk;
+			if (split)
+				usleep(20000);
 		}
 		n = tcp_read_msg(fd, rbuf, now_ms() + c.timeout);
 		close(fd);
@@ -848,12 +868,17 @@ cmd_raw(int argc, char **argv, int tcp)
 	static struct pkt q;
 	struct common c = { NULL, DEF_TIMEOUT, tcp };
 	ssize_t n;
-	int i, fd;
+	int i, fd, raw = 0;
 
 	if (argc < 3)
 		die("usage: %s HOST PORT HEX [options]", tcp ? "tcp" : "udp");
-	for (i = 3; i + 1 < argc; i += 2) {
-		if (strcmp(argv[i], "--src") == 0)
+	for (i = 3; i < argc && strcmp(argv[i], "--raw") == 0; i++)
+		raw = 1;
+	for (; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "--raw") == 0) {
+			raw = 1;
+			i--;
+		} else if (strcmp(argv[i], "--src") == 0)
 			c.src = argv[i + 1];
 		else if (strcmp(argv[i], "--timeout") == 0)
 			c.timeout = (int)num_arg(argv[i + 1], 1, 600000,
@@ -866,13 +891,15 @@ cmd_raw(int argc, char **argv, int tcp)
 	q.len = parse_hex(argv[2], q.b + 2, MAXMSG);
 	parse_addr(argv[0], argv[1], &dst, &dlen);
 	if (tcp) {
+		/* --raw: the bytes as given, no length prefix added. */
 		q.b[0] = (uint8_t)(q.len >> 8);
 		q.b[1] = (uint8_t)q.len;
 		if ((fd = tcp_connect(&dst, dlen, c.timeout)) == -1) {
 			printf("connect-failed %s\n", strerror(errno));
 			return 1;
 		}
-		if (write_all(fd, q.b, q.len + 2, c.timeout) == -1) {
+		if (write_all(fd, q.b + (raw ? 2 : 0), q.len + (raw ? 0 : 2),
+		    c.timeout) == -1) {
 			printf("closed\n");
 			close(fd);
 			return 1;
@@ -1104,7 +1131,7 @@ cmd_blackhole(int argc, char **argv)
 	struct pollfd pfd;
 	long long end;
 	unsigned long count = 0;
-	int fd, secs, one = 1;
+	int fd, secs;
 
 	if (argc < 3)
 		die("usage: blackhole HOST PORT SECONDS");
@@ -1112,7 +1139,6 @@ cmd_blackhole(int argc, char **argv)
 	parse_addr(argv[0], argv[1], &sa, &salen);
 	if ((fd = socket(sa.ss_family, SOCK_DGRAM, 0)) == -1)
 		die("socket: %s", strerror(errno));
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&sa, salen) == -1)
 		die("bind %s port %s: %s", argv[0], argv[1], strerror(errno));
 	printf("ready\n");
@@ -1127,6 +1153,241 @@ cmd_blackhole(int argc, char **argv)
 	}
 	close(fd);
 	printf("received %lu\n", count);
+	return 0;
+}
+
+/* ---------------------------------------------------- fake upstream */
+
+/*
+ * A scripted upstream server on UDP and TCP HOST:PORT.  Modes:
+ *   echo     answer TXT "id=.. port=.. rd=.. cd=.. do=.. edns=.. qname=.."
+ *            describing the query as received (what the forwarder sent)
+ *   spoof    per UDP query: a reply with the wrong ID, one with the wrong
+ *            question, one from another port (all A 6.6.6.6), then the
+ *            real one (A 192.0.2.99, question case flipped)
+ *   badonly  the three bad replies of spoof, never a good one
+ *   tc       UDP: TC=1 with no answer; TCP: A 192.0.2.77
+ */
+enum upmode { UP_ECHO, UP_SPOOF, UP_BADONLY, UP_TC };
+
+/* Build a reply to query q (question at 12..qend) into r. */
+static void
+up_reply(struct pkt *r, const uint8_t *q, size_t qend, unsigned id,
+    int tc, const char *qname_override, uint32_t ip, const char *txt)
+{
+	r->len = 0;
+	put16(r, id);
+	put8(r, 0x80 | (q[2] & 0x01) | (tc ? 0x02 : 0));
+	put8(r, 0x80 | (q[3] & 0x10));
+	put16(r, 1);
+	put16(r, (ip || txt) && !tc ? 1 : 0);
+	put16(r, 0);
+	put16(r, 0);
+	if (qname_override) {
+		put_name(r, qname_override);
+		putbytes(r, q + qend - 4, 4);
+	} else
+		putbytes(r, q + 12, qend - 12);
+	if (tc || (!ip && !txt))
+		return;
+	put16(r, 0xc00c);
+	if (txt) {
+		size_t n = strlen(txt);
+
+		if (n > 255)
+			n = 255;
+		put16(r, 16);
+		put16(r, 1);
+		put32(r, 60);
+		put16(r, (unsigned)n + 1);
+		put8(r, (unsigned)n);
+		putbytes(r, txt, n);
+	} else {
+		put16(r, 1);
+		put16(r, 1);
+		put32(r, 60);
+		put16(r, 4);
+		put32(r, ip);
+	}
+}
+
+/* Describe query q as seen from `from`; -1 if not a query we can use. */
+static int
+up_parse(const uint8_t *q, size_t len, size_t *qend, char *desc, size_t dsz,
+    const struct sockaddr_storage *from)
+{
+	size_t pos = 12;
+	unsigned ar, i, dobit = 0, edns = 0;
+	char name[1100];
+	uint16_t port;
+
+	if (len < 12 || (q[2] & 0x80) || ((q[4] << 8) | q[5]) != 1)
+		return -1;
+	if (read_name(q, len, 12, name, sizeof(name)) == -1 ||
+	    skip_name(q, len, &pos) == -1 || pos + 4 > len)
+		return -1;
+	pos += 4;
+	*qend = pos;
+	ar = (unsigned)q[10] << 8 | q[11];
+	for (i = 0; i < ar; i++) {
+		size_t at = pos;
+
+		if (skip_name(q, len, &pos) == -1 || pos + 10 > len)
+			break;
+		if (((q[pos] << 8) | q[pos + 1]) == 41 && q[at] == 0) {
+			edns = (unsigned)q[pos + 2] << 8 | q[pos + 3];
+			dobit = q[pos + 6] >> 7;
+		}
+		pos += 10 + ((size_t)q[pos + 8] << 8 | q[pos + 9]);
+	}
+	port = from->ss_family == AF_INET ?
+	    ntohs(((const struct sockaddr_in *)(const void *)from)->sin_port) :
+	    ntohs(((const struct sockaddr_in6 *)(const void *)from)->sin6_port);
+	/* the qname as sent, case kept */
+	{
+		size_t o = 0, p = 12;
+
+		while (p < len && q[p] != 0 && o + 70 < sizeof(name)) {
+			memcpy(name + o, q + p + 1, q[p]);
+			o += q[p];
+			name[o++] = '.';
+			p += 1 + (size_t)q[p];
+		}
+		name[o] = '\0';
+	}
+	snprintf(desc, dsz, "id=%u port=%u rd=%u cd=%u do=%u edns=%u "
+	    "qname=%s", (unsigned)q[0] << 8 | q[1], port, q[2] & 1,
+	    (q[3] >> 4) & 1, dobit, edns, name);
+	return 0;
+}
+
+static int
+cmd_upstream(int argc, char **argv)
+{
+	struct sockaddr_storage sa, from;
+	socklen_t salen, fl;
+	static struct pkt r;
+	static uint8_t q[MAXMSG + 2];
+	enum upmode mode;
+	long long end;
+	unsigned long nudp = 0, ntcp = 0;
+	int ufd, lfd, ofd, secs, one = 1;
+
+	if (argc < 4)
+		die("usage: upstream HOST PORT SECONDS echo|spoof|badonly|tc");
+	secs = (int)num_arg(argv[2], 1, 3600, "seconds");
+	if (strcmp(argv[3], "echo") == 0)
+		mode = UP_ECHO;
+	else if (strcmp(argv[3], "spoof") == 0)
+		mode = UP_SPOOF;
+	else if (strcmp(argv[3], "badonly") == 0)
+		mode = UP_BADONLY;
+	else if (strcmp(argv[3], "tc") == 0)
+		mode = UP_TC;
+	else
+		die("unknown mode '%s'", argv[3]);
+	parse_addr(argv[0], argv[1], &sa, &salen);
+	if ((ufd = socket(sa.ss_family, SOCK_DGRAM, 0)) == -1 ||
+	    (lfd = socket(sa.ss_family, SOCK_STREAM, 0)) == -1 ||
+	    (ofd = socket(sa.ss_family, SOCK_DGRAM, 0)) == -1)
+		die("socket: %s", strerror(errno));
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(ufd, (struct sockaddr *)&sa, salen) == -1 ||
+	    bind(lfd, (struct sockaddr *)&sa, salen) == -1 ||
+	    listen(lfd, 16) == -1)
+		die("bind %s port %s: %s", argv[0], argv[1], strerror(errno));
+	printf("ready\n");
+	fflush(stdout);
+	end = now_ms() + (long long)secs * 1000;
+	while (now_ms() < end) {
+		struct pollfd pfd[2] = { { ufd, POLLIN, 0 }, { lfd, POLLIN, 0 } };
+		char desc[1400];
+		size_t qend;
+		ssize_t n;
+
+		if (poll(pfd, 2, (int)(end - now_ms())) <= 0)
+			continue;
+		if (pfd[0].revents & POLLIN) {
+			unsigned id;
+
+			fl = sizeof(from);
+			n = recvfrom(ufd, q, sizeof(q), MSG_DONTWAIT,
+			    (struct sockaddr *)&from, &fl);
+			if (n < 0 || up_parse(q, (size_t)n, &qend, desc,
+			    sizeof(desc), &from) == -1)
+				continue;
+			nudp++;
+			id = (unsigned)q[0] << 8 | q[1];
+#define UP_SEND(fd) sendto(fd, r.b, r.len, 0, (struct sockaddr *)&from, fl)
+			switch (mode) {
+			case UP_ECHO:
+				up_reply(&r, q, qend, id, 0, NULL, 0, desc);
+				UP_SEND(ufd);
+				break;
+			case UP_TC:
+				up_reply(&r, q, qend, id, 1, NULL, 0, NULL);
+				UP_SEND(ufd);
+				break;
+			case UP_SPOOF:
+			case UP_BADONLY:
+				up_reply(&r, q, qend, id ^ 0x5555, 0, NULL,
+				    0x06060606, NULL);
+				UP_SEND(ufd);
+				up_reply(&r, q, qend, id, 0, "evil.test",
+				    0x06060606, NULL);
+				UP_SEND(ufd);
+				up_reply(&r, q, qend, id, 0, NULL, 0x06060606,
+				    NULL);
+				UP_SEND(ofd);
+				if (mode == UP_BADONLY)
+					break;
+				usleep(20000);
+				up_reply(&r, q, qend, id, 0, NULL, 0xc0000263,
+				    NULL);
+				/* flip the case of the question's letters */
+				for (size_t i = 12; i < qend - 4; i++)
+					if (isalpha(r.b[i]))
+						r.b[i] ^= 0x20;
+				UP_SEND(ufd);
+				break;
+			}
+#undef UP_SEND
+		}
+		if (pfd[1].revents & POLLIN) {
+			int cfd = accept(lfd, (struct sockaddr *)&from,
+			    &(socklen_t){ sizeof(from) });
+			long long dl = now_ms() + 1000;
+
+			if (cfd == -1)
+				continue;
+			/* Serve the queries of this connection, bounded. */
+			for (;;) {
+				ssize_t len = tcp_read_msg(cfd, q, dl);
+				uint8_t lb[2];
+
+				if (len <= 0 || up_parse(q, (size_t)len,
+				    &qend, desc, sizeof(desc), &from) == -1)
+					break;
+				ntcp++;
+				if (mode == UP_ECHO)
+					up_reply(&r, q, qend, (unsigned)q[0] << 8 |
+					    q[1], 0, NULL, 0, desc);
+				else
+					up_reply(&r, q, qend, (unsigned)q[0] << 8 |
+					    q[1], 0, NULL, mode == UP_TC ?
+					    0xc000024d : 0xc0000263, NULL);
+				lb[0] = (uint8_t)(r.len >> 8);
+				lb[1] = (uint8_t)r.len;
+				if (write_all(cfd, lb, 2, 1000) == -1 ||
+				    write_all(cfd, r.b, r.len, 1000) == -1)
+					break;
+				/* Do not hold up UDP for an idle client. */
+				dl = now_ms() + 200;
+			}
+			close(cfd);
+		}
+	}
+	printf("udp=%lu tcp=%lu\n", nudp, ntcp);
 	return 0;
 }
 
@@ -1869,14 +2130,15 @@ usage(void)
 	    "usage: dwq query HOST PORT NAME TYPE [--tcp] [--id N] [--rd 0|1]"
 	    " [--cd 0|1]\n"
 	    "                 [--edns SIZE|none] [--ednsver V] [--do] "
-	    "[--opcode N] [--src ADDR] [--timeout MS]\n"
-	    "       dwq udp|tcp HOST PORT HEX [--src ADDR] [--timeout MS]\n"
+	    "[--opcode N] [--src ADDR] [--timeout MS] [--split]\n"
+	    "       dwq udp|tcp HOST PORT HEX [--raw] [--src ADDR] [--timeout MS]\n"
 	    "       dwq tcp-pipeline HOST PORT N NAME [--type T] "
 	    "[--timeout MS]\n"
 	    "       dwq tcp-idle HOST PORT MAXMS\n"
 	    "       dwq tcp-hold HOST PORT N MS\n"
 	    "       dwq fuzz HOST PORT COUNT SEED [--sync NAME] [--src ADDR]\n"
 	    "       dwq blackhole HOST PORT SECONDS\n"
+	    "       dwq upstream HOST PORT SECONDS echo|spoof|badonly|tc\n"
 	    "       dwq jsoncheck FILE [FIELD...]\n"
 	    "       dwq jsonfield FILE FIELD\n");
 	exit(2);
@@ -1910,6 +2172,8 @@ main(int argc, char **argv)
 		return cmd_fuzz(argc, argv);
 	if (strcmp(cmd, "blackhole") == 0)
 		return cmd_blackhole(argc, argv);
+	if (strcmp(cmd, "upstream") == 0)
+		return cmd_upstream(argc, argv);
 	if (strcmp(cmd, "jsoncheck") == 0)
 		return cmd_json(argc, argv, 0);
 	if (strcmp(cmd, "jsonfield") == 0)

@@ -216,7 +216,7 @@ static const char full_yaml[] =
 "  tcp: { max-connections: 500, idle-timeout: 30s }\n"
 "  edns-buffer-size: 1400\n"
 "resolver:\n"
-"  mode: recurse\n"
+"  mode: forward\n"
 "  upstreams: [\"198.51.100.1\", \"[2001:db8::53]:5353\", system]\n"
 "  timeout: 2s\n"
 "log:\n"
@@ -253,7 +253,7 @@ START_TEST(test_full)
 	ck_assert_uint_eq(r.cfg.tcp_idle_timeout_ms, 30000);
 	ck_assert_uint_eq(r.cfg.edns_buffer_size, 1400);
 
-	ck_assert_int_eq(r.cfg.mode, RESOLVER_RECURSE);
+	ck_assert_int_eq(r.cfg.mode, RESOLVER_FORWARD);
 	ck_assert_uint_eq(r.cfg.nupstreams, 3);
 	expect_addr(&r.cfg.upstreams[0], "198.51.100.1", "198.51.100.1:53");
 	expect_addr(&r.cfg.upstreams[1], "[2001:db8::53]:5353",
@@ -448,6 +448,9 @@ START_TEST(test_err_wrong_type)
 	expect_one("resolver:\n  mode: iterate\n", RC_PLAIN,
 	    ":2:9: resolver.mode: expected 'forward' or 'recurse', "
 	    "got 'iterate'");
+	expect_one("resolver:\n  mode: recurse\n", RC_PLAIN,
+	    ":2:9: resolver.mode: 'recurse' is not available in this "
+	    "version; use 'forward'");
 }
 END_TEST
 
@@ -547,8 +550,13 @@ START_TEST(test_err_yaml_syntax)
 	    ":3:1: did not find expected ',' or ']'");
 	expect_one("server:\n  threads: 2\n threads: 3\n", RC_PLAIN,
 	    ":3:2: did not find expected key");
+	expect_one("server: threads: 2\n", RC_PLAIN,
+	    ":1:16: mapping values are not allowed in this context");
 	expect_one("server:\n  threads: *nope\n", RC_PLAIN,
 	    ":2:12: found undefined alias");
+	/* Bad UTF-8 is found by the reader, which only knows the offset. */
+	expect_one("server:\n  threads: \xc3\x28\n", RC_PLAIN,
+	    ": invalid trailing UTF-8 octet at byte 20");
 	expect_one("server: {}\n---\nlog: {}\n", RC_PLAIN,
 	    ":3:1: only one YAML document is allowed");
 }
