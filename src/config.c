@@ -867,7 +867,17 @@ config_yaml_error(struct config_ctx *ctx, const yaml_parser_t *parser)
 		    parser->problem_offset);
 		break;
 	default:
-		config_err_mark(ctx, &parser->problem_mark, "%s", problem);
+		/*
+		 * The classic trap: [127.0.0.1, ::1/128] -- a plain scalar in
+		 * a flow list cannot start with ':'.  Say how to fix it.
+		 */
+		if (strcmp(problem, "did not find expected node content") == 0)
+			config_err_mark(ctx, &parser->problem_mark, "%s "
+			    "(in [ ] lists, quote values that start with ':', "
+			    "e.g. \"::1/128\")", problem);
+		else
+			config_err_mark(ctx, &parser->problem_mark, "%s",
+			    problem);
 		break;
 	}
 }

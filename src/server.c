@@ -206,7 +206,12 @@ sock_listen(const struct addr *a, int type, char *err, size_t errsz)
 		    strerror(errno));
 		return -1;
 	}
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	/*
+	 * TCP: rebind while old connections sit in TIME_WAIT.  Not on UDP,
+	 * where it would let a foreign socket share the port silently.
+	 */
+	if (type == SOCK_STREAM)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
 	/* Every worker binds the same address; the kernel spreads load. */
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) == -1)
 		goto fail;

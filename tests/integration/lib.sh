@@ -183,7 +183,19 @@ cleanup() {
 		rm -rf "$WORK"
 	fi
 }
-trap 'summary; cleanup' EXIT
+# A script that ends without finish() (an error under set -u, a crash of
+# a helper) must not look like a pass.
+on_exit() {
+	local st=$?
+	if [ "$T_DONE" = 0 ]; then
+		fail "$T_NAME ran to the end" "finish" "exit status $st"
+		summary
+		st=1
+	fi
+	cleanup
+	exit "$st"
+}
+trap on_exit EXIT
 trap 'echo "FAIL - interrupted expected completion got signal"; T_FAIL=$((T_FAIL + 1)); exit 1' INT TERM
 
 now_ms() {
@@ -320,7 +332,7 @@ EOF
 }
 
 # start_nsd: NSD on 127.0.0.1:$NSD_PORT serving "test.".  A port taken
-# between free_port and bind (tests may run in parallel) means another try.
+# between pick_port and bind (tests may run in parallel) means another try.
 start_nsd() {
 	local try
 	for try in 1 2 3; do

@@ -168,6 +168,15 @@ check_eq "TCP connection stalled mid-frame is closed by the server" \
     closed "$out"
 alive_check "TCP framing abuse"
 
+# --- hostile query names (the log must stay valid JSON) -----------------------
+
+for n in 'q"uote.test' 'back\\slash.test' '\000nul\010ctl.test' \
+    '\255high\127.test' 'dot\.inside.test' '{"x":1}.test'; do
+	out=$(dw_q "$n" A --id 4444)
+	check_match "query name $n answered (NXDOMAIN from NSD)" \
+	    "^id=4444 rcode=NXDOMAIN " "$out"
+done
+
 # --- stop and log ------------------------------------------------------------------
 
 stop_dnsward TERM
@@ -179,6 +188,25 @@ n=$(echo "$rows" | awk -F'\t' '$2 == "FORMERR" && $3 == "NONE"' | wc -l)
 check_ge "log: FORMERR answers logged with action NONE" "$n" 5
 n=$(echo "$rows" | awk -F'\t' '$3 == "NONE" && $4 == "default"' | wc -l)
 check_eq "log: no NONE-action line has reason \"default\"" 0 "$n"
+names=$("$DWQ" jsonfield "$DW_LOG" query_name)
+# jsonfield prints the JSON string body: \\ is one backslash of the name's
+# presentation form; a quote may be presented bare (") or escaped (\").
+# log_name DESC FORM...: exactly one line carries one of the forms.
+log_name() {
+	local desc=$1 args=() f
+	shift
+	for f in "$@"; do
+		args+=(-e "$f")
+	done
+	check_eq "log: query_name $desc" 1 \
+	    "$(printf '%s\n' "$names" | grep -cxF "${args[@]}")"
+}
+log_name 'with a quote' 'q\"uote.test.' 'q\\\"uote.test.'
+log_name 'with a backslash' 'back\\\\slash.test.'
+log_name 'with NUL and control bytes as \DDD' '\\000nul\\010ctl.test.'
+log_name 'with high bytes as \DDD' '\\255high\\127.test.'
+log_name 'with a dot inside a label' 'dot\\.inside.test.'
+log_name 'that looks like JSON' '{\"x\":1}.test.' '{\\\"x\\\":1}.test.'
 note "reasons in the log: $(echo "$rows" | awk -F'\t' '{print $4}' |
     sort | uniq -c | tr -s ' ' | tr '\n' ',')"
 

@@ -448,6 +448,9 @@ START_TEST(test_err_wrong_type)
 	expect_one("resolver:\n  mode: iterate\n", RC_PLAIN,
 	    ":2:9: resolver.mode: expected 'forward' or 'recurse', "
 	    "got 'iterate'");
+	expect_one("server:\n  allow-clients: [127.0.0.1/32, ::1/128]\n",
+	    RC_PLAIN, ":2:33: did not find expected node content (in [ ] "
+	    "lists, quote values that start with ':', e.g. \"::1/128\")");
 	expect_one("resolver:\n  mode: recurse\n", RC_PLAIN,
 	    ":2:9: resolver.mode: 'recurse' is not available in this "
 	    "version; use 'forward'");
