@@ -109,21 +109,10 @@ fwd_build_query(struct query *q, uint16_t id, uint16_t edns_size)
 	    (q->ad ? 0x20 : 0);			/* and AD (RFC 6840 5.7) */
 	wire_put16(p + 4, 1);
 	wire_put16(p + 10, 1);
-	memcpy(p + n, q->q.name, q->q.namelen);
-	n += q->q.namelen;
-	wire_put16(p + n, q->q.qtype);
-	wire_put16(p + n + 2, q->q.qclass);
-	n += 4;
+	n = wire_put_question(p, n, q->q.name, q->q.namelen, q->q.qtype,
+	    q->q.qclass);
 	/* Always EDNS upstream (bigger answers, fewer TCP retries). */
-	p[n] = 0;
-	wire_put16(p + n + 1, DNS_TYPE_OPT);
-	wire_put16(p + n + 3, edns_size);
-	p[n + 5] = 0;
-	p[n + 6] = 0;
-	p[n + 7] = q->edns.do_bit ? 0x80 : 0;	/* client's DO */
-	p[n + 8] = 0;
-	wire_put16(p + n + 9, 0);
-	n += 11;
+	n = wire_put_opt(p, n, edns_size, 0, q->edns.do_bit, 0);
 	q->fwd.pktlen = (uint16_t)n;
 }
 

@@ -181,16 +181,10 @@ put_opt(const struct query *q, uint8_t ext_rcode, uint16_t edns_size,
 {
 	size_t	 rdlen = ede >= 0 ? 6 : 0;
 
-	if (n + 11 + rdlen > outsz)
+	if (n + WIRE_OPT_LEN + rdlen > outsz)
 		return 0;
-	out[n] = 0;				/* root owner */
-	wire_put16(out + n + 1, DNS_TYPE_OPT);
-	wire_put16(out + n + 3, edns_size);
-	out[n + 5] = ext_rcode;
-	out[n + 6] = 0;				/* version */
-	out[n + 7] = q->edns.do_bit ? 0x80 : 0;
-	out[n + 8] = 0;
-	wire_put16(out + n + 9, (uint16_t)rdlen);
+	wire_put_opt(out, n, edns_size, ext_rcode, q->edns.do_bit,
+	    (uint16_t)rdlen);
 	if (ede >= 0) {
 		wire_put16(out + n + 11, EDNS_OPT_EDE);
 		wire_put16(out + n + 13, 2);
@@ -213,11 +207,8 @@ put_header(const struct query *q, int rcode, uint8_t *out, size_t outsz)
 	out[3] = 0x80 | (q->cd ? 0x10 : 0) | (uint8_t)(rcode & 0xf);
 	if (q->has_question) {
 		wire_put16(out + 4, 1);
-		memcpy(out + n, q->q.name, q->q.namelen);
-		n += q->q.namelen;
-		wire_put16(out + n, q->q.qtype);
-		wire_put16(out + n + 2, q->q.qclass);
-		n += 4;
+		n = wire_put_question(out, n, q->q.name, q->q.namelen,
+		    q->q.qtype, q->q.qclass);
 	}
 	return n;
 }

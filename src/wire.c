@@ -245,3 +245,29 @@ wire_scan(const uint8_t *pkt, size_t len, size_t qend, struct wire_edns *e)
 	}
 	return p == len ? 0 : -1;
 }
+
+size_t
+wire_put_question(uint8_t *out, size_t n, const uint8_t *name,
+    size_t namelen, uint16_t qtype, uint16_t qclass)
+{
+	memcpy(out + n, name, namelen);
+	n += namelen;
+	wire_put16(out + n, qtype);
+	wire_put16(out + n + 2, qclass);
+	return n + 4;
+}
+
+size_t
+wire_put_opt(uint8_t *out, size_t n, uint16_t udp_size, uint8_t ext_rcode,
+    int do_bit, uint16_t rdlen)
+{
+	out[n] = 0;				/* root owner */
+	wire_put16(out + n + 1, DNS_TYPE_OPT);
+	wire_put16(out + n + 3, udp_size);	/* CLASS: payload size */
+	out[n + 5] = ext_rcode;			/* TTL: ext rcode, version, */
+	out[n + 6] = 0;
+	out[n + 7] = do_bit ? 0x80 : 0;		/* DO, Z */
+	out[n + 8] = 0;
+	wire_put16(out + n + 9, rdlen);
+	return n + WIRE_OPT_LEN;
+}

@@ -154,4 +154,17 @@ struct wire_edns {
 int	wire_scan(const uint8_t *pkt, size_t len, size_t qend,
 	    struct wire_edns *edns);
 
+/*
+ * Writers.  The caller has checked that out has room: a question needs
+ * namelen + 4 bytes, an OPT header WIRE_OPT_LEN.  Each returns the offset
+ * just past what it wrote.
+ */
+size_t	wire_put_question(uint8_t *out, size_t n, const uint8_t *name,
+	    size_t namelen, uint16_t qtype, uint16_t qclass);
+
+#define WIRE_OPT_LEN	11
+/* An OPT RR (root owner) whose rdata of rdlen bytes the caller appends. */
+size_t	wire_put_opt(uint8_t *out, size_t n, uint16_t udp_size,
+	    uint8_t ext_rcode, int do_bit, uint16_t rdlen);
+
 #endif /* DNSWARD_WIRE_H */

@@ -583,6 +583,11 @@ stop_dnsward() {
 	else
 		check_eq "dnsward ($DW_NAME) exits 0 on SIG$sig" 0 "$st"
 	fi
+	if grep -q -E 'Sanitizer|runtime error:' "$DW_DIR/stderr" 2>/dev/null
+	then
+		fail "dnsward ($DW_NAME) ran clean under sanitizers" "no report" \
+		    "$(grep -m1 -E 'Sanitizer|runtime error:' "$DW_DIR/stderr")"
+	fi
 	if [ -s "$DW_DIR/stderr" ]; then
 		note "dnsward ($DW_NAME) stderr:"
 		head -n 20 "$DW_DIR/stderr" | sed 's/^/#   /'
