@@ -7,15 +7,23 @@
  * problems through config_err() and keep going, so one run reports every
  * error in the file.
  *
- * The walk only descends into the fixed shape of the schema (section, at
- * most one nested map, lists of scalars), never into arbitrary nodes, so
- * aliases that make a cycle cannot send it into a loop.
+ * The walk only descends into the fixed shape of the schema (sections,
+ * their maps, lists of scalars or of the maps the schema names: feeds,
+ * groups, rules), never into arbitrary nodes, so aliases that make a cycle
+ * cannot send it into a loop.  List items are named with their index
+ * ("policy.groups[0].rules[2].action"); the item being filled is kept in
+ * the context, since a handler only gets its name and node.
+ *
+ * Cross-references that can point forward (a rule naming a feed declared
+ * later in the file) are collected and resolved after the whole document
+ * has been read, and reported at the reference.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -24,6 +32,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <ldns/ldns.h>
 #include <yaml.h>
 
 #include "acl.h"
@@ -33,6 +42,17 @@
 #define CONFIG_DNS_PORT		53
 #define CONFIG_RESOLV_CONF	"/etc/resolv.conf"
 #define CONFIG_NAMELEN		128	/* longest dotted key path */
+
+/*
+ * A rule's feed reference.  Feeds may be declared after the policy, so
+ * references are resolved once the whole document has been read.
+ */
+struct config_ref {
+	size_t			*slot;		/* in config_rule.feeds */
+	const char		*id;		/* in the document */
+	yaml_node_t		*node;		/* where it is written */
+	char			 name[CONFIG_NAMELEN];
+};
 
 /* The state of one config_load() run. */
 struct config_ctx {
@@ -47,6 +67,24 @@ struct config_ctx {
 	int			 upstreams_full; /* "more than" reported */
 	/* Where each upstream came from, for the cross-checks. */
 	yaml_node_t		*upstream_node[CONFIG_MAX_UPSTREAMS];
+	/*
+	 * The list item being read: handlers only get a name and a node,
+	 * so the feed, group and rule they fill in are kept here.
+	 */
+	struct config_feed	*feed;
+	struct config_group	*group;
+	struct config_rule	*rule;
+	int			 action_ok;	/* rule action parsed */
+	yaml_node_t		*response;	/* rule response node */
+	struct config_ref	*refs;		/* to resolve at the end */
+	size_t			 nrefs;
+	size_t			 refs_cap;
+};
+
+/* A word of an enumerated value, e.g. "block" -> RULE_BLOCK. */
+struct config_word {
+	const char		*word;
+	int			 value;
 };
 
 typedef void (*config_handler_fn)(struct config_ctx *, const char *,
@@ -78,6 +116,62 @@ static void	config_upstreams(struct config_ctx *, const char *,
 		    yaml_node_t *);
 static void	config_timeout(struct config_ctx *, const char *,
 		    yaml_node_t *);
+static void	config_feeds(struct config_ctx *, const char *,
+		    yaml_node_t *);
+static void	config_feed_id(struct config_ctx *, const char *,
+		    yaml_node_t *);
+static void	config_feed_path(struct config_ctx *, const char *,
+		    yaml_node_t *);
+static void	config_feed_format(struct config_ctx *, const char *,
+		    yaml_node_t *);
+static void	config_feed_match(struct config_ctx *, const char *,
+		    yaml_node_t *);
+static void	config_policy(struct config_ctx *, const char *,
+		    yaml_node_t *);
+static void	config_policy_default(struct config_ctx *, const char *,
+		    yaml_node_t *);
+static void	config_policy_redir(struct config_ctx *, const char *,
+		    yaml_node_t *);
+static void	config_block_ttl(struct config_ctx *, const char *,
+		    yaml_node_t *);
+static void	config_groups(struct config_ctx *, const char *,
+		    yaml_node_t *);
+static void	config_group_name(struct config_ctx *, const char *,
+		    yaml_node_t *);
+static void	config_group_priority(struct config_ctx *, const char *,
+		    yaml_node_t *);
+static void	config_group_clients(struct config_ctx *, const char *,
+		    yaml_node_t *);
+static void	config_rules(struct config_ctx *, const char *,
+		    yaml_node_t *);
+static void	config_rule_name(struct config_ctx *, const char *,
+		    yaml_node_t *);
+static void	config_rule_priority(struct config_ctx *, const char *,
+		    yaml_node_t *);
+static void	config_rule_match(struct config_ctx *, const char *,
+		    yaml_node_t *);
+static void	config_rule_action(struct config_ctx *, const char *,
+		    yaml_node_t *);
+static void	config_rule_response(struct config_ctx *, const char *,
+		    yaml_node_t *);
+static void	config_rule_redir(struct config_ctx *, const char *,
+		    yaml_node_t *);
+static void	config_match_feed(struct config_ctx *, const char *,
+		    yaml_node_t *);
+static void	config_match_tld(struct config_ctx *, const char *,
+		    yaml_node_t *);
+static void	config_match_qtype(struct config_ctx *, const char *,
+		    yaml_node_t *);
+static void	config_override(struct config_ctx *, const char *,
+		    yaml_node_t *);
+static void	config_override_a(struct config_ctx *, const char *,
+		    yaml_node_t *);
+static void	config_override_aaaa(struct config_ctx *, const char *,
+		    yaml_node_t *);
+static void	config_override_cname(struct config_ctx *, const char *,
+		    yaml_node_t *);
+static void	config_override_ttl(struct config_ctx *, const char *,
+		    yaml_node_t *);
 static void	config_log(struct config_ctx *, const char *, yaml_node_t *);
 static void	config_decisions(struct config_ctx *, const char *,
 		    yaml_node_t *);
@@ -91,6 +185,8 @@ static void	config_log_syslog(struct config_ctx *, const char *,
 static const struct config_key config_top_keys[] = {
 	{ "server",		config_server },
 	{ "resolver",		config_resolver },
+	{ "feeds",		config_feeds },
+	{ "policy",		config_policy },
 	{ "log",		config_log },
 	{ NULL,			NULL }
 };
@@ -115,6 +211,114 @@ static const struct config_key config_resolver_keys[] = {
 	{ "upstreams",		config_upstreams },
 	{ "timeout",		config_timeout },
 	{ NULL,			NULL }
+};
+
+static const struct config_key config_feed_keys[] = {
+	{ "id",			config_feed_id },
+	{ "path",		config_feed_path },
+	{ "format",		config_feed_format },
+	{ "match",		config_feed_match },
+	{ NULL,			NULL }
+};
+
+static const struct config_key config_policy_keys[] = {
+	{ "default",		config_policy_default },
+	{ "redirection",	config_policy_redir },
+	{ "block-ttl",		config_block_ttl },
+	{ "groups",		config_groups },
+	{ NULL,			NULL }
+};
+
+static const struct config_key config_group_keys[] = {
+	{ "name",		config_group_name },
+	{ "priority",		config_group_priority },
+	{ "clients",		config_group_clients },
+	{ "rules",		config_rules },
+	{ NULL,			NULL }
+};
+
+static const struct config_key config_rule_keys[] = {
+	{ "name",		config_rule_name },
+	{ "priority",		config_rule_priority },
+	{ "match",		config_rule_match },
+	{ "action",		config_rule_action },
+	{ "response",		config_rule_response },
+	{ "redirection",	config_rule_redir },
+	{ NULL,			NULL }
+};
+
+static const struct config_key config_match_keys[] = {
+	{ "feed",		config_match_feed },
+	{ "tld",		config_match_tld },
+	{ "qtype",		config_match_qtype },
+	{ NULL,			NULL }
+};
+
+static const struct config_key config_response_keys[] = {
+	{ "override",		config_override },
+	{ NULL,			NULL }
+};
+
+static const struct config_key config_override_keys[] = {
+	{ "a",			config_override_a },
+	{ "aaaa",		config_override_aaaa },
+	{ "cname",		config_override_cname },
+	{ "ttl",		config_override_ttl },
+	{ NULL,			NULL }
+};
+
+/* Keys a list item cannot do without. */
+static const char *const config_feed_required[] = { "id", "path", NULL };
+static const char *const config_group_required[] = {
+	"name", "priority", "rules", NULL
+};
+static const char *const config_rule_required[] = {
+	"name", "priority", "match", "action", NULL
+};
+static const char *const config_response_required[] = { "override", NULL };
+
+static const struct config_word config_formats[] = {
+	{ "auto",		FEED_AUTO },
+	{ "plain",		FEED_PLAIN },
+	{ "hosts",		FEED_HOSTS },
+	{ "rpz",		FEED_RPZ },
+	{ "adblock",		FEED_ADBLOCK },
+	{ NULL,			0 }
+};
+
+static const struct config_word config_feed_matches[] = {
+	{ "subdomains",		FEED_MATCH_SUBDOMAINS },
+	{ "exact",		FEED_MATCH_EXACT },
+	{ NULL,			0 }
+};
+
+static const struct config_word config_default_actions[] = {
+	{ "allow",		RULE_ALLOW },
+	{ "block",		RULE_BLOCK },
+	{ NULL,			0 }
+};
+
+static const struct config_word config_actions[] = {
+	{ "allow",		RULE_ALLOW },
+	{ "block",		RULE_BLOCK },
+	{ "alert",		RULE_ALERT },
+	{ NULL,			0 }
+};
+
+static const struct config_word config_redirections[] = {
+	{ "inspect",		REDIR_INSPECT },
+	{ "trust",		REDIR_TRUST },
+	{ NULL,			0 }
+};
+
+/* The scalar responses; override is a mapping. */
+static const struct config_word config_responses[] = {
+	{ "auto",		RESP_AUTO },
+	{ "nxdomain",		RESP_NXDOMAIN },
+	{ "nodata",		RESP_NODATA },
+	{ "refused",		RESP_REFUSED },
+	{ "drop",		RESP_DROP },
+	{ NULL,			0 }
 };
 
 static const struct config_key config_log_keys[] = {
@@ -314,6 +518,149 @@ config_bool(struct config_ctx *ctx, const char *name, yaml_node_t *node,
 	return 0;
 }
 
+/* "a, b or c": the words of an enumeration, for messages. */
+static void
+config_words(const struct config_word *words, char *buf, size_t sz)
+{
+	size_t	 i, n, off = 0;
+	int	 len;
+
+	for (n = 0; words[n].word != NULL; n++)
+		;
+	buf[0] = '\0';
+	for (i = 0; i < n && off < sz; i++) {
+		len = snprintf(buf + off, sz - off, "%s%s",
+		    i == 0 ? "" : (i == n - 1 ? " or " : ", "), words[i].word);
+		if (len < 0)
+			break;
+		off += (size_t)len;
+	}
+}
+
+/* One of the words of an enumeration (case matters, as for every key). */
+static int
+config_enum(struct config_ctx *ctx, const char *name, yaml_node_t *node,
+    const struct config_word *words, int *out)
+{
+	const char	*s;
+	char		 want[256];
+	size_t		 i;
+
+	if ((s = config_scalar(ctx, name, node)) == NULL)
+		return -1;
+	for (i = 0; words[i].word != NULL; i++) {
+		if (strcmp(s, words[i].word) == 0) {
+			*out = words[i].value;
+			return 0;
+		}
+	}
+	config_words(words, want, sizeof(want));
+	config_err(ctx, node, "%s: expected %s, got '%s'", name, want, s);
+	return -1;
+}
+
+/*
+ * A TTL in seconds, lo..hi (range is how the bounds read, "1s..1d").  A
+ * bare number is seconds, as in zone files; with a unit it is a duration
+ * that must come to whole seconds.
+ */
+static int
+config_ttl(struct config_ctx *ctx, const char *name, yaml_node_t *node,
+    unsigned lo, unsigned hi, const char *range, uint32_t *out)
+{
+	const char		*s, *why;
+	unsigned long long	 secs;
+	unsigned		 ms;
+
+	if ((s = config_scalar(ctx, name, node)) == NULL)
+		return -1;
+	if (*s != '\0' && strspn(s, "0123456789") == strlen(s)) {
+		errno = 0;
+		secs = strtoull(s, NULL, 10);
+		if (errno == ERANGE)
+			secs = ULLONG_MAX;
+	} else if (config_parse_duration_ms(s, &ms, &why) == -1) {
+		config_err(ctx, node, "%s: bad duration '%s': %s", name, s,
+		    why);
+		return -1;
+	} else if (ms % 1000 != 0) {
+		config_err(ctx, node, "%s: %s is not a whole number of seconds",
+		    name, s);
+		return -1;
+	} else
+		secs = ms / 1000;
+	if (secs < lo || secs > hi) {
+		config_err(ctx, node, "%s: %s is out of range (%s)", name, s,
+		    range);
+		return -1;
+	}
+	*out = (uint32_t)secs;
+	return 0;
+}
+
+/* Number of items of a list node. */
+static size_t
+config_len(const yaml_node_t *node)
+{
+	return (size_t)(node->data.sequence.items.top -
+	    node->data.sequence.items.start);
+}
+
+/* Item i of a list node, or NULL. */
+static yaml_node_t *
+config_item(struct config_ctx *ctx, yaml_node_t *node, size_t i)
+{
+	if (i >= config_len(node))
+		return NULL;
+	return yaml_document_get_node(ctx->doc,
+	    node->data.sequence.items.start[i]);
+}
+
+/* Called for each string of a string-or-list value. */
+typedef void (*config_string_fn)(struct config_ctx *, const char *,
+    yaml_node_t *, const char *);
+
+/*
+ * A string or a non-empty list of strings (match conditions, override
+ * addresses): the number of items, to size an array; 0 after reporting a
+ * mapping or an empty list.
+ */
+static size_t
+config_strings_len(struct config_ctx *ctx, const char *name,
+    yaml_node_t *node)
+{
+	if (node->type == YAML_SCALAR_NODE)
+		return 1;
+	if (node->type != YAML_SEQUENCE_NODE) {
+		config_err(ctx, node, "%s: expected a string or a list, got %s",
+		    name, config_kind(node));
+		return 0;
+	}
+	if (config_len(node) == 0)
+		config_err(ctx, node, "%s: empty list", name);
+	return config_len(node);
+}
+
+/* Call fn for the string, or for each string of the list. */
+static void
+config_strings(struct config_ctx *ctx, const char *name, yaml_node_t *node,
+    config_string_fn fn)
+{
+	yaml_node_t	*item;
+	const char	*s;
+	size_t		 i;
+
+	if (node->type == YAML_SCALAR_NODE) {
+		fn(ctx, name, node, (const char *)node->data.scalar.value);
+		return;
+	}
+	for (i = 0; i < config_len(node); i++) {
+		if ((item = config_item(ctx, node, i)) != NULL &&
+		    (s = config_scalar(ctx, name, item)) != NULL)
+			fn(ctx, name, item, s);
+	}
+}
+
 /*
  * Mappings
  */
@@ -342,6 +689,34 @@ config_key_seen(yaml_document_t *doc, yaml_node_t *map, yaml_node_pair_t *pair,
 			return 1;
 	}
 	return 0;
+}
+
+/* The value of key in map, or NULL when the key is not there. */
+static yaml_node_t *
+config_get(struct config_ctx *ctx, yaml_node_t *map, const char *key)
+{
+	yaml_node_pair_t	*p;
+	yaml_node_t		*k;
+
+	for (p = map->data.mapping.pairs.start;
+	    p < map->data.mapping.pairs.top; p++) {
+		k = yaml_document_get_node(ctx->doc, p->key);
+		if (k != NULL && k->type == YAML_SCALAR_NODE &&
+		    strcmp((const char *)k->data.scalar.value, key) == 0)
+			return yaml_document_get_node(ctx->doc, p->value);
+	}
+	return NULL;
+}
+
+/* Report, at the mapping, each required key it lacks. */
+static void
+config_require(struct config_ctx *ctx, const char *name, yaml_node_t *map,
+    const char *const *required)
+{
+	for (; *required != NULL; required++)
+		if (config_get(ctx, map, *required) == NULL)
+			config_err(ctx, map, "%s: missing key '%s'", name,
+			    *required);
 }
 
 /* Check one key of the mapping at prefix (NULL: top level); 0 if usable. */
@@ -514,26 +889,28 @@ config_threads(struct config_ctx *ctx, const char *name, yaml_node_t *node)
 		ctx->cfg->threads = (unsigned)v;
 }
 
-/* Parse the list into a new ACL that replaces the default one entirely. */
-static void
-config_allow_clients(struct config_ctx *ctx, const char *name,
-    yaml_node_t *node)
+/*
+ * A list of networks into a new ACL (server.allow-clients, a group's
+ * clients).  Bad items are reported and left out; NULL when the value is
+ * no list or memory ran out.
+ */
+static struct acl *
+config_acl(struct config_ctx *ctx, const char *name, yaml_node_t *node)
 {
-	yaml_node_item_t	*it;
-	yaml_node_t		*item;
-	struct acl		*acl;
-	struct acl_net		 net;
-	const char		*s, *why;
+	yaml_node_t	*item;
+	struct acl	*acl;
+	struct acl_net	 net;
+	const char	*s, *why;
+	size_t		 i;
 
 	if (!config_is_list(ctx, name, node))
-		return;
+		return NULL;
 	if ((acl = acl_new()) == NULL) {
 		config_err(ctx, node, "%s: out of memory", name);
-		return;
+		return NULL;
 	}
-	for (it = node->data.sequence.items.start;
-	    it < node->data.sequence.items.top; it++) {
-		if ((item = yaml_document_get_node(ctx->doc, *it)) == NULL ||
+	for (i = 0; i < config_len(node); i++) {
+		if ((item = config_item(ctx, node, i)) == NULL ||
 		    (s = config_scalar(ctx, name, item)) == NULL)
 			continue;
 		if (acl_net_parse(s, &net, &why) == -1)
@@ -542,6 +919,18 @@ config_allow_clients(struct config_ctx *ctx, const char *name,
 		else if (acl_add(acl, &net) == -1)
 			config_err(ctx, item, "%s: out of memory", name);
 	}
+	return acl;
+}
+
+/* The list replaces the default one entirely. */
+static void
+config_allow_clients(struct config_ctx *ctx, const char *name,
+    yaml_node_t *node)
+{
+	struct acl	*acl;
+
+	if ((acl = config_acl(ctx, name, node)) == NULL)
+		return;
 	acl_free(ctx->cfg->allow_clients);
 	ctx->cfg->allow_clients = acl;
 }
@@ -738,6 +1127,753 @@ config_timeout(struct config_ctx *ctx, const char *name, yaml_node_t *node)
 }
 
 /*
+ * feeds:
+ */
+
+/* A feed id: what rules and decision records name the feed by. */
+static int
+config_id_ok(const char *s)
+{
+	return *s != '\0' && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789_.-") == strlen(s);
+}
+
+/* Feeds are only declared here; the feed loader opens the files. */
+static void
+config_feeds(struct config_ctx *ctx, const char *name, yaml_node_t *node)
+{
+	struct config	*cfg = ctx->cfg;
+	yaml_node_t	*item;
+	char		 iname[CONFIG_NAMELEN];
+	size_t		 i;
+
+	if (!config_is_list(ctx, name, node) || config_len(node) == 0)
+		return;
+	if ((cfg->feeds = calloc(config_len(node), sizeof(*cfg->feeds))) ==
+	    NULL) {
+		config_err(ctx, node, "%s: out of memory", name);
+		return;
+	}
+	for (i = 0; i < config_len(node); i++) {
+		if ((item = config_item(ctx, node, i)) == NULL)
+			continue;
+		snprintf(iname, sizeof(iname), "%s[%zu]", name, i);
+		if (!config_is_map(ctx, iname, item))
+			continue;
+		ctx->feed = &cfg->feeds[cfg->nfeeds++];
+		ctx->feed->line = (int)item->start_mark.line + 1;
+		ctx->feed->col = (int)item->start_mark.column + 1;
+		config_map(ctx, iname, item, config_feed_keys);
+		config_require(ctx, iname, item, config_feed_required);
+		ctx->feed = NULL;
+	}
+}
+
+static void
+config_feed_id(struct config_ctx *ctx, const char *name, yaml_node_t *node)
+{
+	struct config	*cfg = ctx->cfg;
+	const char	*s;
+	size_t		 i;
+
+	if ((s = config_scalar(ctx, name, node)) == NULL)
+		return;
+	if (!config_id_ok(s)) {
+		config_err(ctx, node, "%s: bad id '%s': only letters, digits, "
+		    "'_', '.' and '-'", name, s);
+		return;
+	}
+	for (i = 0; &cfg->feeds[i] < ctx->feed; i++) {
+		if (cfg->feeds[i].id != NULL &&
+		    strcmp(cfg->feeds[i].id, s) == 0) {
+			config_err(ctx, node, "%s: duplicate feed id '%s'",
+			    name, s);
+			return;
+		}
+	}
+	if ((ctx->feed->id = strdup(s)) == NULL)
+		config_err(ctx, node, "%s: out of memory", name);
+}
+
+static void
+config_feed_path(struct config_ctx *ctx, const char *name, yaml_node_t *node)
+{
+	const char	*s;
+
+	if ((s = config_scalar(ctx, name, node)) == NULL)
+		return;
+	if (*s == '\0') {
+		config_err(ctx, node, "%s: empty path", name);
+		return;
+	}
+	if ((ctx->feed->path = strdup(s)) == NULL)
+		config_err(ctx, node, "%s: out of memory", name);
+}
+
+static void
+config_feed_format(struct config_ctx *ctx, const char *name,
+    yaml_node_t *node)
+{
+	int	 v;
+
+	if (config_enum(ctx, name, node, config_formats, &v) == 0)
+		ctx->feed->format = (enum feed_format)v;
+}
+
+static void
+config_feed_match(struct config_ctx *ctx, const char *name,
+    yaml_node_t *node)
+{
+	int	 v;
+
+	if (config_enum(ctx, name, node, config_feed_matches, &v) == 0)
+		ctx->feed->match = (enum feed_match)v;
+}
+
+/*
+ * policy:
+ */
+
+static void
+config_policy(struct config_ctx *ctx, const char *name, yaml_node_t *node)
+{
+	config_section(ctx, name, node, config_policy_keys);
+}
+
+static void
+config_policy_default(struct config_ctx *ctx, const char *name,
+    yaml_node_t *node)
+{
+	int	 v;
+
+	if (config_enum(ctx, name, node, config_default_actions, &v) == 0)
+		ctx->cfg->policy_default = (enum rule_action)v;
+}
+
+static void
+config_policy_redir(struct config_ctx *ctx, const char *name,
+    yaml_node_t *node)
+{
+	int	 v;
+
+	if (config_enum(ctx, name, node, config_redirections, &v) == 0)
+		ctx->cfg->redirection = (enum redirection)v;
+}
+
+static void
+config_block_ttl(struct config_ctx *ctx, const char *name, yaml_node_t *node)
+{
+	config_ttl(ctx, name, node, 1, 86400, "1s..1d", &ctx->cfg->block_ttl);
+}
+
+/* A group or rule priority: 0..1000000, lower applies first. */
+static int
+config_priority(struct config_ctx *ctx, const char *name, yaml_node_t *node,
+    int *out)
+{
+	long long	 v;
+
+	if (config_int(ctx, name, node, 0, 1000000, &v) == -1)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+/*
+ * policy.groups:
+ */
+
+static void
+config_group_item(struct config_ctx *ctx, const char *name, yaml_node_t *item)
+{
+	struct config_group	*g;
+
+	g = &ctx->cfg->groups[ctx->cfg->ngroups++];
+	g->priority = -1;		/* not given (yet) */
+	g->line = (int)item->start_mark.line + 1;
+	g->col = (int)item->start_mark.column + 1;
+	ctx->group = g;
+	config_map(ctx, name, item, config_group_keys);
+	config_require(ctx, name, item, config_group_required);
+	ctx->group = NULL;
+}
+
+static void
+config_groups(struct config_ctx *ctx, const char *name, yaml_node_t *node)
+{
+	struct config	*cfg = ctx->cfg;
+	yaml_node_t	*item;
+	char		 iname[CONFIG_NAMELEN];
+	size_t		 i;
+
+	if (!config_is_list(ctx, name, node) || config_len(node) == 0)
+		return;
+	if ((cfg->groups = calloc(config_len(node), sizeof(*cfg->groups))) ==
+	    NULL) {
+		config_err(ctx, node, "%s: out of memory", name);
+		return;
+	}
+	for (i = 0; i < config_len(node); i++) {
+		if ((item = config_item(ctx, node, i)) == NULL)
+			continue;
+		snprintf(iname, sizeof(iname), "%s[%zu]", name, i);
+		if (config_is_map(ctx, iname, item))
+			config_group_item(ctx, iname, item);
+	}
+}
+
+static void
+config_group_name(struct config_ctx *ctx, const char *name,
+    yaml_node_t *node)
+{
+	struct config	*cfg = ctx->cfg;
+	const char	*s;
+	size_t		 i;
+
+	if ((s = config_scalar(ctx, name, node)) == NULL)
+		return;
+	if (*s == '\0') {
+		config_err(ctx, node, "%s: empty name", name);
+		return;
+	}
+	for (i = 0; &cfg->groups[i] < ctx->group; i++) {
+		if (cfg->groups[i].name != NULL &&
+		    strcmp(cfg->groups[i].name, s) == 0) {
+			config_err(ctx, node, "%s: duplicate group name '%s'",
+			    name, s);
+			return;
+		}
+	}
+	if ((ctx->group->name = strdup(s)) == NULL)
+		config_err(ctx, node, "%s: out of memory", name);
+}
+
+/* Two groups at one priority would apply in no defined order. */
+static void
+config_group_priority(struct config_ctx *ctx, const char *name,
+    yaml_node_t *node)
+{
+	struct config	*cfg = ctx->cfg;
+	int		 prio;
+	size_t		 i;
+
+	if (config_priority(ctx, name, node, &prio) == -1)
+		return;
+	for (i = 0; &cfg->groups[i] < ctx->group; i++) {
+		if (cfg->groups[i].priority != prio)
+			continue;
+		if (cfg->groups[i].name != NULL)
+			config_err(ctx, node, "%s: %d is already used by "
+			    "group '%s'", name, prio, cfg->groups[i].name);
+		else
+			config_err(ctx, node, "%s: %d is already used by "
+			    "policy.groups[%zu]", name, prio, i);
+		return;
+	}
+	ctx->group->priority = prio;
+}
+
+/* A scope that matches nobody is a mistake, never a way to disable. */
+static void
+config_group_clients(struct config_ctx *ctx, const char *name,
+    yaml_node_t *node)
+{
+	struct acl	*acl;
+
+	if ((acl = config_acl(ctx, name, node)) == NULL)
+		return;
+	if (config_len(node) == 0)
+		config_err(ctx, node, "%s: an empty list matches no client "
+		    "(leave clients out to match every client)", name);
+	ctx->group->clients = acl;
+}
+
+/*
+ * policy.groups[].rules:
+ */
+
+static void
+config_rule_item(struct config_ctx *ctx, const char *name, yaml_node_t *item)
+{
+	struct config_group	*g = ctx->group;
+	struct config_rule	*r;
+
+	r = &g->rules[g->nrules++];
+	r->priority = -1;		/* not given (yet) */
+	r->response = RESP_AUTO;
+	r->redirection = REDIR_DEFAULT;
+	r->override.ttl = 60;
+	r->line = (int)item->start_mark.line + 1;
+	r->col = (int)item->start_mark.column + 1;
+	ctx->rule = r;
+	ctx->action_ok = 0;
+	ctx->response = NULL;
+	config_map(ctx, name, item, config_rule_keys);
+	config_require(ctx, name, item, config_rule_required);
+	if (ctx->response != NULL && ctx->action_ok &&
+	    r->action != RULE_BLOCK)
+		config_err(ctx, ctx->response, "%s.response: only a block "
+		    "rule has a response", name);
+	ctx->rule = NULL;
+}
+
+static void
+config_rules(struct config_ctx *ctx, const char *name, yaml_node_t *node)
+{
+	struct config_group	*g = ctx->group;
+	yaml_node_t		*item;
+	char			 iname[CONFIG_NAMELEN];
+	size_t			 i;
+
+	if (!config_is_list(ctx, name, node))
+		return;
+	if (config_len(node) == 0) {
+		config_err(ctx, node, "%s: at least one rule is required",
+		    name);
+		return;
+	}
+	if ((g->rules = calloc(config_len(node), sizeof(*g->rules))) == NULL) {
+		config_err(ctx, node, "%s: out of memory", name);
+		return;
+	}
+	for (i = 0; i < config_len(node); i++) {
+		if ((item = config_item(ctx, node, i)) == NULL)
+			continue;
+		snprintf(iname, sizeof(iname), "%s[%zu]", name, i);
+		if (config_is_map(ctx, iname, item))
+			config_rule_item(ctx, iname, item);
+	}
+}
+
+static void
+config_rule_name(struct config_ctx *ctx, const char *name, yaml_node_t *node)
+{
+	struct config_group	*g = ctx->group;
+	const char		*s;
+	size_t			 i;
+
+	if ((s = config_scalar(ctx, name, node)) == NULL)
+		return;
+	if (*s == '\0') {
+		config_err(ctx, node, "%s: empty name", name);
+		return;
+	}
+	for (i = 0; &g->rules[i] < ctx->rule; i++) {
+		if (g->rules[i].name != NULL &&
+		    strcmp(g->rules[i].name, s) == 0) {
+			config_err(ctx, node, "%s: duplicate rule name '%s'",
+			    name, s);
+			return;
+		}
+	}
+	if ((ctx->rule->name = strdup(s)) == NULL)
+		config_err(ctx, node, "%s: out of memory", name);
+}
+
+static void
+config_rule_priority(struct config_ctx *ctx, const char *name,
+    yaml_node_t *node)
+{
+	struct config_group	*g = ctx->group;
+	int			 prio;
+	size_t			 i;
+
+	if (config_priority(ctx, name, node, &prio) == -1)
+		return;
+	for (i = 0; &g->rules[i] < ctx->rule; i++) {
+		if (g->rules[i].priority != prio)
+			continue;
+		if (g->rules[i].name != NULL)
+			config_err(ctx, node, "%s: %d is already used by "
+			    "rule '%s'", name, prio, g->rules[i].name);
+		else
+			config_err(ctx, node, "%s: %d is already used by "
+			    "rules[%zu]", name, prio, i);
+		return;
+	}
+	ctx->rule->priority = prio;
+}
+
+/* Conditions are ANDed; a rule without one would match every query. */
+static void
+config_rule_match(struct config_ctx *ctx, const char *name, yaml_node_t *node)
+{
+	if (!config_is_map(ctx, name, node))
+		return;
+	if (node->data.mapping.pairs.start == node->data.mapping.pairs.top) {
+		config_err(ctx, node, "%s: at least one condition is required "
+		    "(feed, tld or qtype)", name);
+		return;
+	}
+	config_map(ctx, name, node, config_match_keys);
+}
+
+static void
+config_rule_action(struct config_ctx *ctx, const char *name,
+    yaml_node_t *node)
+{
+	int	 v;
+
+	if (config_enum(ctx, name, node, config_actions, &v) == 0) {
+		ctx->rule->action = (enum rule_action)v;
+		ctx->action_ok = 1;
+	}
+}
+
+/*
+ * A word (nxdomain, ...) or { override: {...} }.  Whether the rule blocks
+ * at all is checked once the whole rule is read (keys come in any order).
+ */
+static void
+config_rule_response(struct config_ctx *ctx, const char *name,
+    yaml_node_t *node)
+{
+	const char	*s;
+	int		 v;
+
+	ctx->response = node;
+	if (node->type == YAML_MAPPING_NODE) {
+		config_map(ctx, name, node, config_response_keys);
+		config_require(ctx, name, node, config_response_required);
+		return;
+	}
+	if (node->type != YAML_SCALAR_NODE) {
+		config_err(ctx, node, "%s: expected a string or a mapping, "
+		    "got %s", name, config_kind(node));
+		return;
+	}
+	s = (const char *)node->data.scalar.value;
+	if (strcmp(s, "override") == 0)
+		config_err(ctx, node, "%s: override takes a mapping, e.g. "
+		    "{ override: { a: 192.0.2.1 } }", name);
+	else if (config_enum(ctx, name, node, config_responses, &v) == 0)
+		ctx->rule->response = (enum block_response)v;
+}
+
+static void
+config_rule_redir(struct config_ctx *ctx, const char *name, yaml_node_t *node)
+{
+	int	 v;
+
+	if (config_enum(ctx, name, node, config_redirections, &v) == 0)
+		ctx->rule->redirection = (enum redirection)v;
+}
+
+/*
+ * policy.groups[].rules[].match:
+ */
+
+/* Remember where the index of the feed named by node goes. */
+static void
+config_match_feed_item(struct config_ctx *ctx, const char *name,
+    yaml_node_t *node, const char *s)
+{
+	struct config_rule	*r = ctx->rule;
+	struct config_ref	*refs;
+	size_t			 cap;
+
+	if (ctx->nrefs == ctx->refs_cap) {
+		cap = ctx->refs_cap ? ctx->refs_cap * 2 : 16;
+		if ((refs = reallocarray(ctx->refs, cap, sizeof(*refs))) ==
+		    NULL) {
+			config_err(ctx, node, "%s: out of memory", name);
+			return;
+		}
+		ctx->refs = refs;
+		ctx->refs_cap = cap;
+	}
+	ctx->refs[ctx->nrefs].slot = &r->feeds[r->nfeeds++];
+	ctx->refs[ctx->nrefs].id = s;
+	ctx->refs[ctx->nrefs].node = node;
+	snprintf(ctx->refs[ctx->nrefs].name, sizeof(ctx->refs[0].name), "%s",
+	    name);
+	ctx->nrefs++;
+}
+
+static void
+config_match_feed(struct config_ctx *ctx, const char *name, yaml_node_t *node)
+{
+	size_t	 n;
+
+	if ((n = config_strings_len(ctx, name, node)) == 0)
+		return;
+	if ((ctx->rule->feeds = calloc(n, sizeof(*ctx->rule->feeds))) ==
+	    NULL) {
+		config_err(ctx, node, "%s: out of memory", name);
+		return;
+	}
+	config_strings(ctx, name, node, config_match_feed_item);
+}
+
+/*
+ * One TLD label in place, lower-cased: letters, digits and inner hyphens;
+ * "--" at positions 3-4 only in an A-label ("xn--"), so an IDN TLD must
+ * be written in its ASCII form.
+ */
+static int
+config_tld_ok(char *label, const char **why)
+{
+	size_t	 i, len = strlen(label);
+
+	for (i = 0; i < len; i++)
+		label[i] = (char)tolower((unsigned char)label[i]);
+	if (len == 0)
+		*why = "empty label";
+	else if (strchr(label, '.') != NULL)
+		*why = "more than one label";
+	else if (len > 63)
+		*why = "longer than 63 characters";
+	else if (strspn(label, "abcdefghijklmnopqrstuvwxyz0123456789-") != len)
+		*why = "only letters, digits and '-' (an IDN TLD in its "
+		    "xn-- form)";
+	else if (label[0] == '-' || label[len - 1] == '-')
+		*why = "starts or ends with '-'";
+	else if (len >= 4 && label[2] == '-' && label[3] == '-' &&
+	    strncmp(label, "xn", 2) != 0)
+		*why = "'--' at positions 3-4 is only for xn-- labels";
+	else
+		return 0;
+	return -1;
+}
+
+static void
+config_match_tld_item(struct config_ctx *ctx, const char *name,
+    yaml_node_t *node, const char *s)
+{
+	struct config_rule	*r = ctx->rule;
+	const char		*why;
+	char			*tld;
+
+	if ((tld = strdup(*s == '.' ? s + 1 : s)) == NULL) {
+		config_err(ctx, node, "%s: out of memory", name);
+		return;
+	}
+	if (config_tld_ok(tld, &why) == -1) {
+		config_err(ctx, node, "%s: bad TLD '%s': %s", name, s, why);
+		free(tld);
+		return;
+	}
+	r->tlds[r->ntlds++] = tld;
+}
+
+static void
+config_match_tld(struct config_ctx *ctx, const char *name, yaml_node_t *node)
+{
+	size_t	 n;
+
+	if ((n = config_strings_len(ctx, name, node)) == 0)
+		return;
+	if ((ctx->rule->tlds = calloc(n, sizeof(*ctx->rule->tlds))) == NULL) {
+		config_err(ctx, node, "%s: out of memory", name);
+		return;
+	}
+	config_strings(ctx, name, node, config_match_tld_item);
+}
+
+/*
+ * A type name (any case) or RFC 3597 "TYPEnnn".  ldns would take
+ * "TYPE99999" or "TYPE1x" as well, so that form is read here.
+ */
+static int
+config_qtype_parse(const char *s, uint16_t *out)
+{
+	const char	*n;
+	unsigned long	 v;
+
+	if (strncasecmp(s, "TYPE", 4) == 0) {
+		n = s + 4;
+		if (*n == '\0' || strlen(n) > 5 ||
+		    strspn(n, "0123456789") != strlen(n))
+			return -1;
+		v = strtoul(n, NULL, 10);
+		if (v == 0 || v > 65535)
+			return -1;
+		*out = (uint16_t)v;
+		return 0;
+	}
+	if ((*out = (uint16_t)ldns_get_rr_type_by_name(s)) == 0)
+		return -1;
+	return 0;
+}
+
+static void
+config_match_qtype_item(struct config_ctx *ctx, const char *name,
+    yaml_node_t *node, const char *s)
+{
+	struct config_rule	*r = ctx->rule;
+
+	if (config_qtype_parse(s, &r->qtypes[r->nqtypes]) == -1)
+		config_err(ctx, node, "%s: unknown type '%s'", name, s);
+	else
+		r->nqtypes++;
+}
+
+static void
+config_match_qtype(struct config_ctx *ctx, const char *name,
+    yaml_node_t *node)
+{
+	size_t	 n;
+
+	if ((n = config_strings_len(ctx, name, node)) == 0)
+		return;
+	if ((ctx->rule->qtypes = calloc(n, sizeof(*ctx->rule->qtypes))) ==
+	    NULL) {
+		config_err(ctx, node, "%s: out of memory", name);
+		return;
+	}
+	config_strings(ctx, name, node, config_match_qtype_item);
+}
+
+/*
+ * policy.groups[].rules[].response.override:
+ */
+
+/* A CNAME alongside other data at one name is not DNS (RFC 1034 3.6.2). */
+static void
+config_override(struct config_ctx *ctx, const char *name, yaml_node_t *node)
+{
+	yaml_node_t	*cname;
+
+	if (!config_is_map(ctx, name, node))
+		return;
+	ctx->rule->response = RESP_OVERRIDE;
+	config_map(ctx, name, node, config_override_keys);
+	cname = config_get(ctx, node, "cname");
+	if (cname != NULL && (config_get(ctx, node, "a") != NULL ||
+	    config_get(ctx, node, "aaaa") != NULL))
+		config_err(ctx, cname, "%s.cname: cannot be combined with a "
+		    "or aaaa", name);
+	else if (cname == NULL && config_get(ctx, node, "a") == NULL &&
+	    config_get(ctx, node, "aaaa") == NULL)
+		config_err(ctx, node, "%s: needs a, aaaa or cname", name);
+}
+
+/* config_strings_len(), and the limit on addresses reported once. */
+static size_t
+config_override_len(struct config_ctx *ctx, const char *name,
+    yaml_node_t *node)
+{
+	size_t	 n;
+
+	n = config_strings_len(ctx, name, node);
+	if (n > CONFIG_MAX_OVERRIDE)
+		config_err(ctx, config_item(ctx, node, CONFIG_MAX_OVERRIDE),
+		    "%s: more than %d addresses", name, CONFIG_MAX_OVERRIDE);
+	return n;
+}
+
+static void
+config_override_a_item(struct config_ctx *ctx, const char *name,
+    yaml_node_t *node, const char *s)
+{
+	struct config_override	*o = &ctx->rule->override;
+
+	if (o->na == CONFIG_MAX_OVERRIDE)
+		return;
+	if (inet_pton(AF_INET, s, o->a[o->na]) != 1)
+		config_err(ctx, node, "%s: bad IPv4 address '%s'", name, s);
+	else
+		o->na++;
+}
+
+static void
+config_override_a(struct config_ctx *ctx, const char *name, yaml_node_t *node)
+{
+	if (config_override_len(ctx, name, node) > 0)
+		config_strings(ctx, name, node, config_override_a_item);
+}
+
+static void
+config_override_aaaa_item(struct config_ctx *ctx, const char *name,
+    yaml_node_t *node, const char *s)
+{
+	struct config_override	*o = &ctx->rule->override;
+
+	if (o->naaaa == CONFIG_MAX_OVERRIDE)
+		return;
+	if (inet_pton(AF_INET6, s, o->aaaa[o->naaaa]) != 1)
+		config_err(ctx, node, "%s: bad IPv6 address '%s'", name, s);
+	else
+		o->naaaa++;
+}
+
+static void
+config_override_aaaa(struct config_ctx *ctx, const char *name,
+    yaml_node_t *node)
+{
+	if (config_override_len(ctx, name, node) > 0)
+		config_strings(ctx, name, node, config_override_aaaa_item);
+}
+
+/*
+ * A host name to uncompressed wire form, lower case, into wire[255].  It
+ * is absolute with or without the final dot (config names are FQDNs);
+ * letters, digits, '-' and '_' only, no escapes.
+ */
+static int
+config_dname(const char *s, uint8_t *wire, size_t *len, const char **why)
+{
+	size_t	 off = 0, lablen, i;
+
+	if (*s == '\0' || strcmp(s, ".") == 0) {
+		*why = "empty name";
+		return -1;
+	}
+	while (*s != '\0') {
+		if ((lablen = strcspn(s, ".")) == 0) {
+			*why = "empty label";
+			return -1;
+		}
+		if (lablen > 63) {
+			*why = "label longer than 63 characters";
+			return -1;
+		}
+		if (off + 1 + lablen + 1 > 255) {
+			*why = "longer than 255 bytes";
+			return -1;
+		}
+		wire[off++] = (uint8_t)lablen;
+		for (i = 0; i < lablen; i++) {
+			if (!isalnum((unsigned char)s[i]) && s[i] != '-' &&
+			    s[i] != '_') {
+				*why = "only letters, digits, '-' and '_'";
+				return -1;
+			}
+			wire[off++] = (uint8_t)tolower((unsigned char)s[i]);
+		}
+		s += lablen;
+		if (*s == '.')
+			s++;
+	}
+	wire[off++] = 0;
+	*len = off;
+	return 0;
+}
+
+static void
+config_override_cname(struct config_ctx *ctx, const char *name,
+    yaml_node_t *node)
+{
+	struct config_override	*o = &ctx->rule->override;
+	const char		*s, *why;
+
+	if ((s = config_scalar(ctx, name, node)) == NULL)
+		return;
+	if (config_dname(s, o->cname, &o->cnamelen, &why) == -1) {
+		o->cnamelen = 0;
+		config_err(ctx, node, "%s: bad name '%s': %s", name, s, why);
+	}
+}
+
+static void
+config_override_ttl(struct config_ctx *ctx, const char *name,
+    yaml_node_t *node)
+{
+	config_ttl(ctx, name, node, 0, 86400, "0..1d",
+	    &ctx->rule->override.ttl);
+}
+
+/*
  * log:
  */
 
@@ -838,12 +1974,35 @@ config_check_loop(struct config_ctx *ctx)
 	}
 }
 
+/* Point each rule at its feeds, now that every feed is known. */
+static void
+config_resolve_feeds(struct config_ctx *ctx)
+{
+	struct config		*cfg = ctx->cfg;
+	struct config_ref	*ref;
+	size_t			 i, j;
+
+	for (i = 0; i < ctx->nrefs; i++) {
+		ref = &ctx->refs[i];
+		for (j = 0; j < cfg->nfeeds; j++)
+			if (cfg->feeds[j].id != NULL &&
+			    strcmp(cfg->feeds[j].id, ref->id) == 0)
+				break;
+		if (j == cfg->nfeeds)
+			config_err(ctx, ref->node, "%s: no feed with id '%s'",
+			    ref->name, ref->id);
+		else
+			*ref->slot = j;
+	}
+}
+
 static void
 config_finish(struct config_ctx *ctx)
 {
 	if (!ctx->upstreams_set)
 		config_system(ctx, config_upstreams_name(ctx), NULL);
 	config_check_loop(ctx);
+	config_resolve_feeds(ctx);
 }
 
 /*
@@ -930,6 +2089,9 @@ config_parse_file(struct config_ctx *ctx, FILE *fp)
 	config_document(ctx, &parser);
 	config_finish(ctx);
 	ctx->doc = NULL;
+	free(ctx->refs);
+	ctx->refs = NULL;
+	ctx->nrefs = ctx->refs_cap = 0;
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
 }
@@ -1030,6 +2192,11 @@ config_defaults(struct config *cfg)
 	cfg->log_file = NULL;
 	cfg->log_stdout = 1;
 	cfg->log_syslog = 0;
+	cfg->nfeeds = 0;
+	cfg->policy_default = RULE_ALLOW;
+	cfg->redirection = REDIR_INSPECT;
+	cfg->block_ttl = 60;
+	cfg->ngroups = 0;
 	if (config_default_acl(cfg) == -1) {
 		config_release(cfg);
 		return -1;
@@ -1037,13 +2204,52 @@ config_defaults(struct config *cfg)
 	return 0;
 }
 
+static void
+config_rule_release(struct config_rule *r)
+{
+	size_t	 i;
+
+	free(r->name);
+	free(r->feeds);
+	for (i = 0; i < r->ntlds; i++)
+		free(r->tlds[i]);
+	free(r->tlds);
+	free(r->qtypes);
+}
+
+static void
+config_group_release(struct config_group *g)
+{
+	size_t	 i;
+
+	free(g->name);
+	acl_free(g->clients);
+	for (i = 0; i < g->nrules; i++)
+		config_rule_release(&g->rules[i]);
+	free(g->rules);
+}
+
 void
 config_release(struct config *cfg)
 {
+	size_t	 i;
+
 	free(cfg->path);
 	cfg->path = NULL;
 	acl_free(cfg->allow_clients);
 	cfg->allow_clients = NULL;
+	for (i = 0; i < cfg->nfeeds; i++) {
+		free(cfg->feeds[i].id);
+		free(cfg->feeds[i].path);
+	}
+	free(cfg->feeds);
+	cfg->feeds = NULL;
+	cfg->nfeeds = 0;
+	for (i = 0; i < cfg->ngroups; i++)
+		config_group_release(&cfg->groups[i]);
+	free(cfg->groups);
+	cfg->groups = NULL;
+	cfg->ngroups = 0;
 	free(cfg->log_file);
 	cfg->log_file = NULL;
 }

@@ -36,6 +36,89 @@ struct config_addr {
 	char		text[ADDR_STRLEN];
 };
 
+/* feeds: */
+enum feed_format {
+	FEED_AUTO = 0,		/* detected from the first meaningful lines */
+	FEED_PLAIN,		/* one domain per line */
+	FEED_HOSTS,		/* "0.0.0.0 name [name...]" */
+	FEED_RPZ,		/* RPZ zone file (QNAME triggers) */
+	FEED_ADBLOCK		/* "||name^", "@@||name^" */
+};
+
+/* How entries of a plain list match (other formats carry their own). */
+enum feed_match {
+	FEED_MATCH_SUBDOMAINS = 0,	/* the name and every name below it */
+	FEED_MATCH_EXACT		/* the name only */
+};
+
+struct config_feed {
+	char		*id;
+	char		*path;		/* as written (relative to the cwd) */
+	enum feed_format format;
+	enum feed_match	 match;
+	int		 line, col;	/* where the feed is declared */
+};
+
+/* policy: */
+enum rule_action {
+	RULE_ALLOW = 0,		/* stop; resolve */
+	RULE_BLOCK,		/* stop; answer with the response */
+	RULE_ALERT		/* log; keep evaluating */
+};
+
+enum block_response {
+	RESP_AUTO = 0,		/* the feed entry's own RPZ action, else nxdomain */
+	RESP_NXDOMAIN,
+	RESP_NODATA,
+	RESP_OVERRIDE,
+	RESP_REFUSED,
+	RESP_DROP
+};
+
+#define CONFIG_MAX_OVERRIDE	8
+
+struct config_override {
+	uint8_t		 a[CONFIG_MAX_OVERRIDE][4];
+	size_t		 na;
+	uint8_t		 aaaa[CONFIG_MAX_OVERRIDE][16];
+	size_t		 naaaa;
+	uint8_t		 cname[255];	/* wire form, lower case; 0 = none */
+	size_t		 cnamelen;
+	uint32_t	 ttl;		/* seconds */
+};
+
+/* Redirection (CNAME/DNAME chains) of a rule. */
+enum redirection {
+	REDIR_DEFAULT = 0,	/* policy.redirection */
+	REDIR_INSPECT,		/* every name of the chain is checked */
+	REDIR_TRUST		/* only the query name */
+};
+
+struct config_rule {
+	char		*name;
+	int		 priority;
+	size_t		*feeds;		/* indexes into config.feeds */
+	size_t		 nfeeds;
+	char		**tlds;		/* lower case, no dots */
+	size_t		 ntlds;
+	uint16_t	*qtypes;
+	size_t		 nqtypes;
+	enum rule_action action;
+	enum block_response response;
+	struct config_override override; /* when response == RESP_OVERRIDE */
+	enum redirection redirection;
+	int		 line, col;
+};
+
+struct config_group {
+	char		*name;
+	int		 priority;
+	struct acl	*clients;	/* NULL: every client */
+	struct config_rule *rules;	/* in file order */
+	size_t		 nrules;
+	int		 line, col;
+};
+
 #define CONFIG_MAX_LISTEN	32
 #define CONFIG_MAX_UPSTREAMS	16
 
@@ -56,6 +139,17 @@ struct config {
 	struct config_addr upstreams[CONFIG_MAX_UPSTREAMS];
 	size_t		 nupstreams;		/* "system" is expanded here */
 	unsigned	 timeout_ms;		/* per try, one upstream */
+
+	/* feeds: */
+	struct config_feed *feeds;
+	size_t		 nfeeds;
+
+	/* policy: */
+	enum rule_action policy_default;	/* RULE_ALLOW or RULE_BLOCK */
+	enum redirection redirection;		/* REDIR_INSPECT or _TRUST */
+	uint32_t	 block_ttl;		/* seconds, negative answers */
+	struct config_group *groups;		/* in file order */
+	size_t		 ngroups;
 
 	/* log.decisions: */
 	char		*log_file;		/* NULL: no file sink */
@@ -81,6 +175,11 @@ typedef void (*config_report_fn)(void *arg, const char *msg);
  *   resolver.upstreams    [system]  (nameservers of /etc/resolv.conf)
  *   resolver.timeout      1500ms
  *   log.decisions         stdout
+ *   feeds                 none
+ *   policy.default        allow
+ *   policy.redirection    inspect
+ *   policy.block-ttl      60s
+ *   policy.groups         none
  * Returns 0, -1 when out of memory.
  */
 int	config_defaults(struct config *cfg);

@@ -356,6 +356,19 @@ dlog_out_outcome(struct dlog_out *o, const struct dlog_rec *rec)
 	dlog_out_field(o, "firewall_rule_action",
 	    (unsigned)rec->action < sizeof(dlog_actions) /
 	    sizeof(dlog_actions[0]) ? dlog_actions[rec->action] : "NONE");
+	dlog_out_field(o, "firewall_rule_group_id",
+	    rec->group[0] != '\0' ? rec->group : NULL);
+	dlog_out_field(o, "rule", rec->rule[0] != '\0' ? rec->rule : NULL);
+	dlog_out_field(o, "firewall_domain_list_id",
+	    rec->feed[0] != '\0' ? rec->feed : NULL);
+	if (rec->matched_len > 0) {
+		char	 name[WIRE_NAME_STRLEN];
+
+		wire_name_to_str(rec->matched, rec->matched_len, name,
+		    sizeof(name));
+		dlog_out_field(o, "matched_name", name);
+	} else
+		dlog_out_field(o, "matched_name", NULL);
 	if (rec->reason != NULL)
 		dlog_out_field(o, "reason", rec->reason);
 	if (rec->has_upstream) {

@@ -23,6 +23,9 @@
 
 enum dlog_transport { DLOG_UDP = 0, DLOG_TCP };
 
+/* Longest group, rule or feed name kept in a record (longer are cut). */
+#define DLOG_NAME_MAX	64
+
 /* firewall_rule_action */
 enum dlog_action {
 	DLOG_ACTION_NONE = 0,	/* no policy reached: malformed, notimp, ... */
@@ -52,6 +55,14 @@ struct dlog_rec {
 	enum dlog_action action;
 	const char	*reason;	/* static text: "default", "acl", ... */
 	const char	*cache;		/* static text or NULL (omitted) */
+
+	/* The rule that decided (empty strings when none), and the name
+	 * it matched: the query name or one of its answer's CNAME targets. */
+	char		group[DLOG_NAME_MAX];	/* firewall_rule_group_id */
+	char		rule[DLOG_NAME_MAX];
+	char		feed[DLOG_NAME_MAX];	/* firewall_domain_list_id */
+	uint8_t		matched[255];		/* wire; matched_len 0: none */
+	uint8_t		matched_len;
 
 	int		has_upstream;
 	struct addr	upstream;	/* the upstream that answered / last tried */
@@ -113,7 +124,9 @@ void		 dlog_free(struct dlog *);
  *  "srcport":40000,"transport":"UDP","query_name":"example.com.",
  *  "query_type":"A","query_class":"IN","rcode":"NOERROR",
  *  "answers":[{"Rdata":"192.0.2.1","Type":"A","Class":"IN"}],
- *  "firewall_rule_action":"ALLOW","reason":"default",
+ *  "firewall_rule_action":"ALLOW","firewall_rule_group_id":null,
+ *  "rule":null,"firewall_domain_list_id":null,"matched_name":null,
+ *  "reason":"default",
  *  "upstream":"127.0.0.1:5300","cache":"miss","latency_us":812,"id":0}
  *
  * query_name is the DNS presentation form (\DDD escapes, escaped dots) of

@@ -99,8 +99,9 @@ ms_until(const struct timespec *t)
 void
 fwd_build_query(struct query *q, uint16_t id, uint16_t edns_size)
 {
-	uint8_t	*p = q->fwd.pkt;
-	size_t	 n = DNS_HDR_LEN;
+	uint8_t		*p = q->fwd.pkt;
+	const uint8_t	*name;
+	size_t		 n = DNS_HDR_LEN, namelen;
 
 	memset(p, 0, DNS_HDR_LEN);
 	wire_put16(p, id);
@@ -109,8 +110,8 @@ fwd_build_query(struct query *q, uint16_t id, uint16_t edns_size)
 	    (q->ad ? 0x20 : 0);			/* and AD (RFC 6840 5.7) */
 	wire_put16(p + 4, 1);
 	wire_put16(p + 10, 1);
-	n = wire_put_question(p, n, q->q.name, q->q.namelen, q->q.qtype,
-	    q->q.qclass);
+	name = query_upstream_name(q, &namelen);
+	n = wire_put_question(p, n, name, namelen, q->q.qtype, q->q.qclass);
 	/* Always EDNS upstream (bigger answers, fewer TCP retries). */
 	n = wire_put_opt(p, n, edns_size, 0, q->edns.do_bit, 0);
 	q->fwd.pktlen = (uint16_t)n;
@@ -121,14 +122,17 @@ fwd_accept(const struct query *q, const uint8_t *resp, size_t len,
     struct wire_edns *edns)
 {
 	struct wire_question	 rq;
+	const uint8_t		*name;
+	size_t			 namelen;
 
+	name = query_upstream_name(q, &namelen);
 	if (len < DNS_HDR_LEN || !DNS_QR(resp) ||
 	    DNS_ID(resp) != q->fwd.id || DNS_OPCODE(resp) != 0 ||
 	    DNS_QDCOUNT(resp) != 1)
 		return 0;
 	if (wire_question(resp, len, &rq) == -1 ||
 	    rq.qtype != q->q.qtype || rq.qclass != q->q.qclass ||
-	    !wire_name_equal(rq.name, rq.namelen, q->q.name, q->q.namelen))
+	    !wire_name_equal(rq.name, rq.namelen, name, namelen))
 		return 0;
 	return wire_scan(resp, len, rq.end, edns) == 0;
 }

@@ -5,6 +5,7 @@
  * done in a signal handler); each worker thread runs its own event loop.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,9 +22,12 @@
 
 #include "acl.h"
 #include "config.h"
+#include "addr.h"
 #include "dlog.h"
 #include "log.h"
 #include "policy.h"
+#include "respond.h"
+#include "wire.h"
 #include "server.h"
 
 #ifndef PACKAGE_VERSION
@@ -47,10 +51,15 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: dnsward [-htV] [-c file]\n"
-	    "  -c file  configuration (default " DEFAULT_CONFIG ")\n"
-	    "  -t       check the configuration and exit (0 valid, 1 not)\n"
-	    "  -V       print the version and library versions\n"
-	    "  -h       this help\n");
+	    "       dnsward [-c file] --explain name [type] [--client ip]\n"
+	    "  -c file    configuration (default " DEFAULT_CONFIG ")\n"
+	    "  -t         check the configuration and feeds, and exit "
+	    "(0 valid, 1 not)\n"
+	    "  -V         print the version and library versions\n"
+	    "  -h         this help\n"
+	    "  --explain  show how the policy decides a name (type: A by "
+	    "default;\n"
+	    "             client: 127.0.0.1 by default), without serving\n");
 }
 
 static void
@@ -72,6 +81,39 @@ report(void *arg, const char *msg)
 
 	fprintf(stderr, "%s\n", msg);
 	(*n)++;
+}
+
+/* A bad feed line: reported, never fatal. */
+static void
+feed_report(void *arg, const char *msg)
+{
+	fprintf(stderr, "%s\n", msg);
+}
+
+static void
+feed_loaded(void *arg, const struct config_feed *fc,
+    const struct feed_stats *st)
+{
+	FILE	*out = arg;
+
+	fprintf(out, "feed %s: %zu entries, %zu bad lines, %zu duplicates "
+	    "(%s, %s), %.3f s, %zu KiB\n", fc->id, st->entries, st->errors,
+	    st->duplicates, feed_format_name(st->format), fc->path,
+	    st->load_seconds, st->memory / 1024);
+}
+
+/* Load the policy and its feeds, or say why not. */
+static struct policy *
+load_policy(const struct config *cfg, int track_lines, FILE *out)
+{
+	struct policy	*p;
+	char		 err[512];
+
+	p = policy_new(cfg, track_lines, feed_report, feed_loaded, out, err,
+	    sizeof(err));
+	if (p == NULL)
+		fprintf(stderr, "%s\n", err);
+	return p;
 }
 
 static unsigned
@@ -167,8 +209,8 @@ run(struct config *cfg)
 	if (evthread_use_pthreads() == -1)
 		fatalx("libevent: no thread support");
 	signal(SIGPIPE, SIG_IGN);
-	if ((d.policy = policy_new(cfg)) == NULL)
-		fatalx("out of memory");
+	if ((d.policy = load_policy(cfg, 0, stderr)) == NULL)
+		exit(1);
 	if (sinks.file != NULL || sinks.to_stdout || sinks.to_syslog) {
 		d.dlog = dlog_new(&sinks, n, DLOG_RING_BYTES, err, sizeof(err));
 		if (d.dlog == NULL)
@@ -204,14 +246,130 @@ run(struct config *cfg)
 	return 0;
 }
 
+static const char *
+response_name(enum block_response r)
+{
+	switch (r) {
+	case RESP_NXDOMAIN:
+		return "nxdomain";
+	case RESP_NODATA:
+		return "nodata";
+	case RESP_OVERRIDE:
+		return "override";
+	case RESP_REFUSED:
+		return "refused";
+	case RESP_DROP:
+		return "drop";
+	default:
+		return "auto";
+	}
+}
+
+/* Parse "NAME" into a lower-case wire name; -1 if it is no name. */
+static int
+explain_name(const char *text, uint8_t *wire, size_t *len)
+{
+	ldns_rdf	*rdf = NULL;
+
+	if (ldns_str2rdf_dname(&rdf, text) != LDNS_STATUS_OK ||
+	    ldns_rdf_size(rdf) > DNS_MAX_NAME) {
+		ldns_rdf_deep_free(rdf);
+		return -1;
+	}
+	*len = ldns_rdf_size(rdf);
+	memcpy(wire, ldns_rdf_data(rdf), *len);
+	wire_name_lower(wire, *len);
+	ldns_rdf_deep_free(rdf);
+	return 0;
+}
+
+static int
+explain(const struct config *cfg, const char *name, const char *type,
+    const char *client)
+{
+	struct policy		*p;
+	struct policy_query	 pq;
+	struct policy_result	 res;
+	struct addr		 ca;
+	uint8_t			 wire[DNS_MAX_NAME];
+	char			 text[WIRE_NAME_STRLEN], ede[256];
+	const char		*why;
+	size_t			 len;
+
+	if (explain_name(name, wire, &len) == -1) {
+		fprintf(stderr, "--explain: '%s' is not a domain name\n", name);
+		return 1;
+	}
+	if ((pq.qtype = ldns_get_rr_type_by_name(type)) == 0) {
+		fprintf(stderr, "--explain: unknown type '%s'\n", type);
+		return 1;
+	}
+	if (addr_parse(client, 53, &ca, &why) == -1) {
+		fprintf(stderr, "--client: bad address '%s': %s\n", client, why);
+		return 1;
+	}
+	if ((p = load_policy(cfg, 1, stdout)) == NULL)
+		return 1;
+	pq.name = wire;
+	pq.namelen = len;
+	pq.client = (const struct sockaddr *)&ca.ss;
+	pq.phase = POLICY_QUERY;
+	wire_name_to_str(wire, len, text, sizeof(text));
+	printf("query %s %s from %s\n", text, type, client);
+	policy_explain(p, &pq, stdout, &res);
+	if (res.verdict == POLICY_BLOCK) {
+		respond_ede_text(&res, ede, sizeof(ede));
+		printf("verdict: BLOCK, answer %s: %s\n",
+		    response_name(res.response), ede);
+	} else if (res.action == DLOG_ACTION_ALERT)
+		printf("verdict: ALLOW with ALERT by rule '%s' in group '%s'\n",
+		    res.rule, res.group);
+	else if (res.rule != NULL)
+		printf("verdict: ALLOW by rule '%s' in group '%s'\n", res.rule,
+		    res.group);
+	else
+		printf("verdict: ALLOW (default)\n");
+	printf("(answers are checked again: CNAME/DNAME targets by the rules "
+	    "that inspect redirections)\n");
+	policy_free(p);
+	return 0;
+}
+
+static int
+check_config(struct config *cfg, const char *path)
+{
+	struct policy	*p;
+
+	if ((p = load_policy(cfg, 0, stdout)) == NULL)
+		return 1;
+	policy_free(p);
+	printf("%s: configuration OK: %zu listen address%s, %zu upstream%s, "
+	    "%zu allowed client network%s, %zu feed%s, %zu group%s\n", path,
+	    cfg->nlisten, cfg->nlisten == 1 ? "" : "es", cfg->nupstreams,
+	    cfg->nupstreams == 1 ? "" : "s", acl_count(cfg->allow_clients),
+	    acl_count(cfg->allow_clients) == 1 ? "" : "s", cfg->nfeeds,
+	    cfg->nfeeds == 1 ? "" : "s", cfg->ngroups,
+	    cfg->ngroups == 1 ? "" : "s");
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
+	static const struct option longopts[] = {
+		{ "explain",	required_argument,	NULL,	'E' },
+		{ "client",	required_argument,	NULL,	'C' },
+		{ "help",	no_argument,		NULL,	'h' },
+		{ "version",	no_argument,		NULL,	'V' },
+		{ NULL,		0,			NULL,	0 }
+	};
 	struct config	 cfg;
-	const char	*path = DEFAULT_CONFIG;
+	const char	*path = DEFAULT_CONFIG, *ename = NULL;
+	const char	*etype = "A", *eclient = "127.0.0.1";
 	int		 ch, check = 0, nerr = 0, rc;
 
-	while ((ch = getopt(argc, argv, "c:htV")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:htV", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			path = optarg;
@@ -225,11 +383,19 @@ main(int argc, char *argv[])
 		case 'V':
 			version();
 			return 0;
+		case 'E':
+			ename = optarg;
+			break;
+		case 'C':
+			eclient = optarg;
+			break;
 		default:
 			usage(stderr);
 			return 1;
 		}
 	}
+	if (ename != NULL && optind + 1 == argc)
+		etype = argv[optind++];
 	if (optind != argc) {
 		usage(stderr);
 		return 1;
@@ -240,17 +406,12 @@ main(int argc, char *argv[])
 		    nerr == 1 ? "" : "s");
 		return 1;
 	}
-	if (check) {
-		printf("%s: configuration OK: %zu listen address%s, "
-		    "%zu upstream%s, %zu allowed client network%s\n", path,
-		    cfg.nlisten, cfg.nlisten == 1 ? "" : "es", cfg.nupstreams,
-		    cfg.nupstreams == 1 ? "" : "s",
-		    acl_count(cfg.allow_clients),
-		    acl_count(cfg.allow_clients) == 1 ? "" : "s");
-		config_release(&cfg);
-		return 0;
-	}
-	rc = run(&cfg);
+	if (ename != NULL)
+		rc = explain(&cfg, ename, etype, eclient);
+	else if (check)
+		rc = check_config(&cfg, path);
+	else
+		rc = run(&cfg);
 	config_release(&cfg);
 	return rc;
 }

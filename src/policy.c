@@ -1,68 +1,524 @@
 /*
- * policy.c -- the query policy stages.  See policy.h.
+ * policy.c -- rule groups compiled from configuration, and the stages that
+ * evaluate them.  See policy.h.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include <ldns/ldns.h>
+
+#include "acl.h"
 #include "config.h"
+#include "feed.h"
 #include "policy.h"
+#include "wire.h"
 
-struct policy {
-	enum policy_verdict	 default_verdict;
+/* RFC 8914 info-codes. */
+#define EDE_BLOCKED	15
+#define EDE_FILTERED	17
+
+struct prule {
+	const struct config_rule *cr;
+	struct feed		**feeds;	/* cr->nfeeds */
+	int			 redirect;	/* asked for CNAME targets */
 };
 
-typedef enum policy_verdict (*policy_stage_fn)(const struct policy *,
-    const struct policy_query *, struct policy_result *);
+struct pgroup {
+	const struct config_group *cg;
+	struct prule		*rules;		/* by priority */
+	size_t			 nrules;
+};
+
+struct policy {
+	const struct config	*cfg;
+	struct feed		**feeds;	/* cfg->nfeeds */
+	struct pgroup		*groups;	/* by priority */
+	size_t			 ngroups;
+};
+
+/* Evaluation state of one name, with an optional explain trace. */
+struct eval {
+	const struct policy	*p;
+	const struct policy_query *pq;
+	struct policy_result	*res;
+	FILE			*trace;
+	int			 alerted;	/* an alert rule matched */
+	struct policy_result	 alert;		/* the first one */
+};
+
+typedef enum policy_verdict (*policy_stage_fn)(struct eval *);
+
+/* ---- building ----------------------------------------------------- */
+
+static int
+cmp_group(const void *a, const void *b)
+{
+	const struct pgroup *x = a, *y = b;
+
+	return (x->cg->priority > y->cg->priority) -
+	    (x->cg->priority < y->cg->priority);
+}
+
+static int
+cmp_rule(const void *a, const void *b)
+{
+	const struct prule *x = a, *y = b;
+
+	return (x->cr->priority > y->cr->priority) -
+	    (x->cr->priority < y->cr->priority);
+}
+
+static int
+policy_build_group(struct policy *p, struct pgroup *g,
+    const struct config_group *cg)
+{
+	size_t	 i, j;
+
+	g->cg = cg;
+	g->nrules = cg->nrules;
+	if ((g->rules = calloc(cg->nrules ? cg->nrules : 1,
+	    sizeof(*g->rules))) == NULL)
+		return -1;
+	for (i = 0; i < cg->nrules; i++) {
+		const struct config_rule *cr = &cg->rules[i];
+		struct prule		 *r = &g->rules[i];
+		enum redirection	  redir = cr->redirection;
+
+		r->cr = cr;
+		if (redir == REDIR_DEFAULT)
+			redir = p->cfg->redirection;
+		r->redirect = redir != REDIR_TRUST &&
+		    (cr->nfeeds > 0 || cr->ntlds > 0);
+		if ((r->feeds = calloc(cr->nfeeds ? cr->nfeeds : 1,
+		    sizeof(*r->feeds))) == NULL)
+			return -1;
+		for (j = 0; j < cr->nfeeds; j++)
+			r->feeds[j] = p->feeds[cr->feeds[j]];
+	}
+	qsort(g->rules, g->nrules, sizeof(*g->rules), cmp_rule);
+	return 0;
+}
+
+static int
+policy_load_feeds(struct policy *p, int track_lines, feed_report_fn report,
+    policy_feed_fn feed_cb, void *arg, char *err, size_t errsz)
+{
+	const struct config	*cfg = p->cfg;
+	struct feed_stats	 st;
+	size_t			 i;
+
+	if ((p->feeds = calloc(cfg->nfeeds ? cfg->nfeeds : 1,
+	    sizeof(*p->feeds))) == NULL)
+		return -1;
+	for (i = 0; i < cfg->nfeeds; i++) {
+		p->feeds[i] = feed_load(&cfg->feeds[i], track_lines, &st,
+		    report, arg, err, errsz);
+		if (p->feeds[i] == NULL)
+			return -1;
+		if (feed_cb != NULL)
+			feed_cb(arg, &cfg->feeds[i], &st);
+	}
+	return 0;
+}
+
+struct policy *
+policy_new(const struct config *cfg, int track_lines, feed_report_fn report,
+    policy_feed_fn feed_cb, void *arg, char *err, size_t errsz)
+{
+	struct policy	*p;
+	size_t		 i;
+
+	snprintf(err, errsz, "out of memory");
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return NULL;
+	p->cfg = cfg;
+	if (policy_load_feeds(p, track_lines, report, feed_cb, arg, err,
+	    errsz) == -1)
+		goto fail;
+	snprintf(err, errsz, "out of memory");
+	p->ngroups = cfg->ngroups;
+	if ((p->groups = calloc(cfg->ngroups ? cfg->ngroups : 1,
+	    sizeof(*p->groups))) == NULL)
+		goto fail;
+	for (i = 0; i < cfg->ngroups; i++)
+		if (policy_build_group(p, &p->groups[i], &cfg->groups[i]) == -1)
+			goto fail;
+	qsort(p->groups, p->ngroups, sizeof(*p->groups), cmp_group);
+	return p;
+fail:
+	policy_free(p);
+	return NULL;
+}
+
+void
+policy_free(struct policy *p)
+{
+	size_t	 i, j;
+
+	if (p == NULL)
+		return;
+	for (i = 0; p->groups != NULL && i < p->ngroups; i++) {
+		for (j = 0; p->groups[i].rules != NULL &&
+		    j < p->groups[i].nrules; j++)
+			free(p->groups[i].rules[j].feeds);
+		free(p->groups[i].rules);
+	}
+	free(p->groups);
+	for (i = 0; p->feeds != NULL && i < p->cfg->nfeeds; i++)
+		feed_free(p->feeds[i]);
+	free(p->feeds);
+	free(p);
+}
+
+/* ---- matching ----------------------------------------------------- */
+
+static void
+trace(struct eval *e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void
+trace(struct eval *e, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (e->trace == NULL)
+		return;
+	va_start(ap, fmt);
+	vfprintf(e->trace, fmt, ap);
+	va_end(ap);
+}
+
+static const char *
+trace_name(const uint8_t *name, size_t len, char *buf, size_t bufsz)
+{
+	wire_name_to_str(name, len, buf, bufsz);
+	return buf;
+}
+
+/* The name's last label as a C string, lower case (names arrive so). */
+static int
+name_tld(const uint8_t *name, size_t len, char *out, size_t outsz)
+{
+	size_t	 i = 0, last = len;
+
+	while (i < len && name[i] != 0) {
+		last = i;
+		i += (size_t)name[i] + 1;
+	}
+	if (last >= len || name[last] + 1u > outsz)
+		return -1;
+	memcpy(out, name + last + 1, name[last]);
+	out[name[last]] = '\0';
+	return 0;
+}
+
+static const char *
+type_name(uint16_t type, char *buf, size_t bufsz)
+{
+	const ldns_rr_descriptor *d = ldns_rr_descript(type);
+
+	if (d != NULL && d->_name != NULL)
+		return d->_name;
+	snprintf(buf, bufsz, "TYPE%u", type);
+	return buf;
+}
+
+static int
+match_qtype(struct eval *e, const struct config_rule *cr)
+{
+	char	 buf[16];
+	size_t	 i;
+
+	for (i = 0; i < cr->nqtypes; i++)
+		if (cr->qtypes[i] == e->pq->qtype) {
+			trace(e, "      qtype: %s is listed\n",
+			    type_name(e->pq->qtype, buf, sizeof(buf)));
+			return 1;
+		}
+	trace(e, "      qtype: %s not listed\n",
+	    type_name(e->pq->qtype, buf, sizeof(buf)));
+	return 0;
+}
+
+static int
+match_tld(struct eval *e, const struct config_rule *cr)
+{
+	char	 tld[64];
+	size_t	 i;
+
+	if (name_tld(e->pq->name, e->pq->namelen, tld, sizeof(tld)) == 0)
+		for (i = 0; i < cr->ntlds; i++)
+			if (strcmp(cr->tlds[i], tld) == 0) {
+				trace(e, "      tld: '%s' is listed\n", tld);
+				return 1;
+			}
+	trace(e, "      tld: not listed\n");
+	return 0;
+}
+
+/* The first feed of the rule listing the name (exceptions do not). */
+static int
+match_feeds(struct eval *e, const struct prule *r, struct feed_hit *hit,
+    const struct feed **which)
+{
+	char	 buf[WIRE_NAME_STRLEN];
+	size_t	 i;
+
+	for (i = 0; i < r->cr->nfeeds; i++) {
+		if (!feed_lookup(r->feeds[i], e->pq->name, e->pq->namelen, hit)) {
+			trace(e, "      feed %s: not listed\n",
+			    feed_id(r->feeds[i]));
+			continue;
+		}
+		trace(e, "      feed %s: entry %s%s (line %u)%s\n",
+		    feed_id(r->feeds[i]),
+		    hit->scope == FEED_SCOPE_BELOW ? "*." : "",
+		    trace_name(e->pq->name + hit->offset,
+		    e->pq->namelen - hit->offset, buf, sizeof(buf)),
+		    hit->line, hit->action == FEED_EXCEPTION ?
+		    " is an exception: not listed" : "");
+		if (hit->action == FEED_EXCEPTION)
+			continue;
+		*which = r->feeds[i];
+		return 1;
+	}
+	return 0;
+}
+
+/* The block response of a matched rule: its own, or the RPZ entry's. */
+static void
+block_response(struct eval *e, const struct prule *r,
+    const struct feed_hit *hit)
+{
+	struct policy_result	*res = e->res;
+
+	res->response = r->cr->response;
+	res->override = &r->cr->override;
+	if (res->response == RESP_AUTO && hit != NULL) {
+		switch (hit->action) {
+		case FEED_NODATA:
+			res->response = RESP_NODATA;
+			break;
+		case FEED_DROP:
+			res->response = RESP_DROP;
+			break;
+		case FEED_OVERRIDE:
+			res->response = RESP_OVERRIDE;
+			res->override = NULL;
+			res->rrs = hit->rrs;
+			res->nrrs = hit->nrrs;
+			break;
+		default:
+			break;
+		}
+	}
+	if (res->response == RESP_AUTO)
+		res->response = RESP_NXDOMAIN;
+	res->ede = EDE_BLOCKED;
+	res->ttl = e->p->cfg->block_ttl;
+}
 
 /*
- * The default: what happens when no earlier stage decided.  Until rule
- * groups exist (issue 3) this is allow, as the default of policy.default.
+ * Do the rule's conditions all hold?  Fills the feed hit when a feed
+ * condition matched.
  */
-static enum policy_verdict
-stage_default(const struct policy *p, const struct policy_query *pq,
-    struct policy_result *res)
+static int
+rule_matches(struct eval *e, const struct prule *r, struct feed_hit *hit,
+    const struct feed **feed)
 {
-	res->action = p->default_verdict == POLICY_ALLOW ?
-	    DLOG_ACTION_ALLOW : DLOG_ACTION_BLOCK;
+	const struct config_rule *cr = r->cr;
+
+	if (e->pq->phase == POLICY_REDIRECT && !r->redirect) {
+		trace(e, "      not asked for redirect targets\n");
+		return 0;
+	}
+	if (cr->nqtypes > 0 && !match_qtype(e, cr))
+		return 0;
+	if (cr->ntlds > 0 && !match_tld(e, cr))
+		return 0;
+	if (cr->nfeeds > 0 && !match_feeds(e, r, hit, feed))
+		return 0;
+	return 1;
+}
+
+static const char *
+rule_reason(const struct config_rule *cr)
+{
+	if (cr->nfeeds > 0)
+		return "feed";
+	if (cr->ntlds > 0)
+		return "tld";
+	return "qtype";
+}
+
+/* A rule matched: fill the result; say whether evaluation stops. */
+static int
+rule_decide(struct eval *e, const struct pgroup *g, const struct prule *r,
+    const struct feed_hit *hit, const struct feed *feed)
+{
+	struct policy_result	*res = e->res;
+
+	memset(res, 0, sizeof(*res));
+	res->reason = rule_reason(r->cr);
+	res->group = g->cg->name;
+	res->rule = r->cr->name;
+	res->feed = feed != NULL ? feed_id(feed) : NULL;
+	res->matched_off = feed != NULL ? hit->offset : 0;
+	res->line = feed != NULL ? hit->line : 0;
+	if (r->cr->action != RULE_ALERT && feed != NULL &&
+	    hit->action == FEED_PASSTHRU) {
+		/*
+		 * RPZ rpz-passthru: the feed itself says allow.  An alert rule
+		 * only logs: it never decides, so it is not asked here.
+		 */
+		res->verdict = POLICY_ALLOW;
+		res->action = DLOG_ACTION_ALLOW;
+		return 1;
+	}
+	switch (r->cr->action) {
+	case RULE_ALLOW:
+		res->verdict = POLICY_ALLOW;
+		res->action = DLOG_ACTION_ALLOW;
+		return 1;
+	case RULE_BLOCK:
+		res->verdict = POLICY_BLOCK;
+		res->action = DLOG_ACTION_BLOCK;
+		block_response(e, r, feed != NULL ? hit : NULL);
+		return 1;
+	case RULE_ALERT:
+		if (!e->alerted) {
+			e->alerted = 1;
+			e->alert = *res;
+			e->alert.action = DLOG_ACTION_ALERT;
+		}
+		return 0;
+	}
+	return 0;
+}
+
+static enum policy_verdict
+eval_group(struct eval *e, const struct pgroup *g)
+{
+	size_t	 i;
+
+	for (i = 0; i < g->nrules; i++) {
+		const struct prule	*r = &g->rules[i];
+		struct feed_hit		 hit;
+		const struct feed	*feed = NULL;
+		int			 m;
+
+		trace(e, "    rule %s (priority %d, %s):\n", r->cr->name,
+		    r->cr->priority, r->cr->action == RULE_ALLOW ? "allow" :
+		    r->cr->action == RULE_BLOCK ? "block" : "alert");
+		memset(&hit, 0, sizeof(hit));
+		m = rule_matches(e, r, &hit, &feed);
+		trace(e, "      => %s\n", m ? "MATCH" : "no match");
+		if (m && rule_decide(e, g, r, &hit, feed))
+			return e->res->verdict;
+	}
+	return POLICY_NEXT;
+}
+
+/* ---- stages ------------------------------------------------------- */
+
+static enum policy_verdict
+stage_groups(struct eval *e)
+{
+	size_t	 i;
+
+	for (i = 0; i < e->p->ngroups; i++) {
+		const struct pgroup	*g = &e->p->groups[i];
+		enum policy_verdict	 v;
+
+		if (g->cg->clients != NULL &&
+		    !acl_match(g->cg->clients, e->pq->client)) {
+			trace(e, "  group %s (priority %d): client not in "
+			    "scope, skipped\n", g->cg->name, g->cg->priority);
+			continue;
+		}
+		trace(e, "  group %s (priority %d):\n", g->cg->name,
+		    g->cg->priority);
+		if ((v = eval_group(e, g)) != POLICY_NEXT)
+			return v;
+	}
+	return POLICY_NEXT;
+}
+
+/* policy.default; not for redirect targets (see policy.h). */
+static enum policy_verdict
+stage_default(struct eval *e)
+{
+	struct policy_result	*res = e->res;
+
+	memset(res, 0, sizeof(*res));
 	res->reason = "default";
-	return p->default_verdict;
+	if (e->pq->phase == POLICY_REDIRECT) {
+		res->verdict = POLICY_ALLOW;
+		res->action = DLOG_ACTION_ALLOW;
+	} else if (e->p->cfg->policy_default == RULE_BLOCK) {
+		res->verdict = POLICY_BLOCK;
+		res->action = DLOG_ACTION_BLOCK;
+		res->response = RESP_NXDOMAIN;
+		res->ede = EDE_FILTERED;
+		res->ttl = e->p->cfg->block_ttl;
+	} else {
+		res->verdict = POLICY_ALLOW;
+		res->action = DLOG_ACTION_ALLOW;
+	}
+	trace(e, "  default: %s\n", res->verdict == POLICY_BLOCK ?
+	    "block" : "allow");
+	return res->verdict;
 }
 
 static const struct {
 	const char	*name;
 	policy_stage_fn	 run;
 } stages[] = {
+	{ "groups",	stage_groups },
 	{ "default",	stage_default },
 };
 
-struct policy *
-policy_new(const struct config *cfg)
+static void
+policy_eval(struct eval *e)
 {
-	struct policy	*p;
+	size_t	 i;
 
-	if ((p = calloc(1, sizeof(*p))) == NULL)
-		return NULL;
-	p->default_verdict = POLICY_ALLOW;
-	return p;
+	for (i = 0; i < sizeof(stages) / sizeof(stages[0]); i++)
+		if (stages[i].run(e) != POLICY_NEXT)
+			break;
+	/* An alert shows in the record when the name is let through. */
+	if (e->alerted && e->res->verdict == POLICY_ALLOW &&
+	    e->res->rule == NULL) {
+		*e->res = e->alert;
+		e->res->verdict = POLICY_ALLOW;
+	}
 }
 
 void
 policy_check(const struct policy *p, const struct policy_query *pq,
     struct policy_result *res)
 {
-	size_t	 i;
+	struct eval	 e;
 
-	res->verdict = POLICY_NEXT;
-	res->action = DLOG_ACTION_NONE;
-	res->reason = NULL;
-	for (i = 0; i < sizeof(stages) / sizeof(stages[0]); i++) {
-		res->verdict = stages[i].run(p, pq, res);
-		if (res->verdict != POLICY_NEXT)
-			return;
-	}
+	memset(&e, 0, sizeof(e));
+	e.p = p;
+	e.pq = pq;
+	e.res = res;
+	policy_eval(&e);
 }
 
 void
-policy_free(struct policy *p)
+policy_explain(const struct policy *p, const struct policy_query *pq,
+    FILE *out, struct policy_result *res)
 {
-	free(p);
+	struct eval	 e;
+
+	memset(&e, 0, sizeof(e));
+	e.p = p;
+	e.pq = pq;
+	e.res = res;
+	e.trace = out;
+	policy_eval(&e);
 }

@@ -2,56 +2,107 @@
  * policy.h -- the query policy: a table of small stages, each returning a
  * verdict.
  *
- * A stage looks at the question (and the client) and either passes
- * (POLICY_NEXT) or decides.  The first stage that decides ends evaluation;
- * the last stage is the configured default.  New checks (feeds, TLDs,
- * qtypes, tunneling and DGA scores, rate limits) are new rows of the table,
- * so the data path does not change shape as they arrive.
+ * The stages run in order and the first that decides ends evaluation:
+ *   groups   the operator's rule groups (Route 53 DNS Firewall model):
+ *            groups by priority, each optionally scoped to client networks;
+ *            rules by priority inside a group; a rule's conditions (feed,
+ *            tld, qtype) are ANDed; allow and block stop, alert logs and
+ *            goes on.
+ *   default  policy.default: allow, or block (walled garden).
+ * New checks (tunneling and DGA scores, rate limits) are new rows of the
+ * table, so the data path keeps its shape as they arrive.
  *
- * A struct policy is built from configuration, is immutable afterwards and
- * is shared read-only by all workers.
+ * The same rules are asked again for every name an upstream answer
+ * redirects to (CNAME/DNAME targets, POLICY_REDIRECT): there only rules
+ * with a name condition (feed or tld) and without `redirection: trust`
+ * take part, and the default does not apply.
+ *
+ * A struct policy is built from a validated configuration (it keeps
+ * pointers into it, so the configuration must outlive it), holds the loaded
+ * feeds, is immutable afterwards and is shared read-only by all workers.
  */
 #ifndef DNSWARD_POLICY_H
 #define DNSWARD_POLICY_H
 
 #include <sys/socket.h>
 #include <stdint.h>
+#include <stdio.h>
 
+#include "config.h"
 #include "dlog.h"
+#include "feed.h"
 
-struct config;
 struct policy;
 
 enum policy_verdict {
 	POLICY_NEXT = 0,	/* no opinion: ask the next stage */
 	POLICY_ALLOW,		/* resolve it */
-	POLICY_BLOCK		/* answer by policy (issue 3 adds responses) */
+	POLICY_BLOCK		/* answer by policy (see response) */
 };
 
-/* What the policy sees of a query: lower-cased name, type, class, client. */
+enum policy_phase {
+	POLICY_QUERY = 0,	/* the question's name */
+	POLICY_REDIRECT		/* a CNAME/DNAME target in an answer */
+};
+
+/* What the policy sees of a name: lower-cased wire name, type, client. */
 struct policy_query {
-	const uint8_t		*name;		/* wire form, lower case */
+	const uint8_t		*name;
 	size_t			 namelen;
 	uint16_t		 qtype;
-	uint16_t		 qclass;
 	const struct sockaddr	*client;
+	enum policy_phase	 phase;
 };
 
 /* What it decided, for the reply and the decision record. */
 struct policy_result {
 	enum policy_verdict	 verdict;
-	enum dlog_action	 action;
-	const char		*reason;	/* static text */
+	enum dlog_action	 action;	/* ALLOW, BLOCK or ALERT */
+	const char		*reason;	/* feed, tld, qtype, default */
+	const char		*group;		/* NULL when no rule decided */
+	const char		*rule;
+	const char		*feed;		/* feed id when a feed matched */
+	size_t			 matched_off;	/* matched entry: name + off */
+	uint32_t		 line;		/* feed line, when tracked */
+
+	/* For POLICY_BLOCK: */
+	enum block_response	 response;	/* never RESP_AUTO */
+	const struct config_override *override;	/* RESP_OVERRIDE (config) */
+	const struct feed_rr	*rrs;		/* RESP_OVERRIDE (rpz data) */
+	size_t			 nrrs;
+	int			 ede;		/* RFC 8914 info-code */
+	uint32_t		 ttl;		/* negative answers' SOA */
 };
 
-/* Build the policy of a validated configuration; NULL when out of memory. */
-struct policy	*policy_new(const struct config *);
+/* Called by policy_new() for each feed loaded (for -t and the log). */
+typedef void (*policy_feed_fn)(void *arg, const struct config_feed *,
+    const struct feed_stats *);
 
-/* Run the stages in order; always sets *res (the default decides last). */
+/*
+ * Build the policy of a validated configuration: load every feed, order
+ * groups and rules by priority.  track_lines keeps feed line numbers (for
+ * --explain).  Bad feed lines are reported through report (see feed.h);
+ * per-feed counts through feed_cb (may be NULL).  Returns NULL with a
+ * message in err when a feed cannot be read or memory runs out.
+ */
+struct policy	*policy_new(const struct config *, int track_lines,
+		    feed_report_fn report, policy_feed_fn feed_cb, void *arg,
+		    char *err, size_t errsz);
+
+/* Run the stages in order; always sets *res. */
 void		 policy_check(const struct policy *, const struct policy_query *,
 		    struct policy_result *res);
 
-/* Free; accepts NULL. */
+/*
+ * Like policy_check() for POLICY_QUERY, printing to out every group and
+ * rule evaluated, which matched and why (feed id and feed line, TLD,
+ * qtype), and the verdict.  For operators: dnsward --explain.
+ */
+void		 policy_explain(const struct policy *,
+		    const struct policy_query *, FILE *out,
+		    struct policy_result *res);
+
+/* Free, with the feeds; accepts NULL. */
 void		 policy_free(struct policy *);
 
 #endif /* DNSWARD_POLICY_H */

@@ -2,6 +2,8 @@
  * query.c -- request stages, reply construction, one decision per query.
  * See query.h.
  */
+#include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -10,6 +12,7 @@
 #include "forward.h"
 #include "policy.h"
 #include "query.h"
+#include "respond.h"
 #include "server.h"
 #include "wire.h"
 
@@ -137,6 +140,26 @@ stage_qtype(struct query *q, const uint8_t *pkt, size_t len,
 	return QUERY_NEXT;
 }
 
+/* Keep the policy's decision and the name it matched for reply and log. */
+static void
+query_keep_decision(struct query *q, const struct policy_result *res,
+    const uint8_t *name, size_t namelen)
+{
+	q->has_pres = 1;
+	q->pres = *res;
+	q->action = res->action;
+	q->reason = res->reason;
+	/*
+	 * matched_name in the log is the name that was checked (the query
+	 * name or a CNAME target of its answer); the feed entry that matched
+	 * it starts at pres.matched_off and owns the SOA of negative answers.
+	 */
+	memcpy(q->matched, name, namelen);
+	q->matchedlen = namelen;
+	if (q->pres.matched_off >= namelen)
+		q->pres.matched_off = 0;
+}
+
 static enum query_stage
 stage_policy(struct query *q, const uint8_t *pkt, size_t len,
     struct query_verdict *v)
@@ -150,14 +173,19 @@ stage_policy(struct query *q, const uint8_t *pkt, size_t len,
 	pq.name = lname;
 	pq.namelen = q->q.namelen;
 	pq.qtype = q->q.qtype;
-	pq.qclass = q->q.qclass;
 	pq.client = (struct sockaddr *)&q->client;
+	pq.phase = POLICY_QUERY;
 	policy_check(q->w->d->policy, &pq, &res);
-	v->action = res.action;
-	v->reason = res.reason;
-	if (res.verdict == POLICY_BLOCK)
-		return reply(v, DNS_RCODE_REFUSED, EDE_BLOCKED, res.reason);
-	return QUERY_RESOLVE;
+	query_keep_decision(q, &res, lname, q->q.namelen);
+	if (res.verdict != POLICY_BLOCK)
+		return QUERY_RESOLVE;
+	if (respond_cname_target(&res, q->chase_name, &q->chase_len,
+	    &q->chase_ttl)) {
+		/* RPZ-style CNAME local data: resolve the target instead. */
+		q->chase = 1;
+		return QUERY_RESOLVE;
+	}
+	return QUERY_POLICY;
 }
 
 /* The fixed order of checks every request goes through. */
@@ -175,27 +203,30 @@ static const struct {
 	{ "policy",	stage_policy },
 };
 
-static size_t
-put_opt(const struct query *q, uint8_t ext_rcode, uint16_t edns_size,
-    int ede, uint8_t *out, size_t n, size_t outsz)
+size_t
+query_put_opt(const struct query *q, uint8_t ext_rcode, uint16_t edns_size,
+    int ede, const char *text, uint8_t *out, size_t n, size_t outsz)
 {
-	size_t	 rdlen = ede >= 0 ? 6 : 0;
+	size_t	 tlen = text != NULL ? strlen(text) : 0;
+	size_t	 rdlen = ede >= 0 ? 6 + tlen : 0;
 
-	if (n + WIRE_OPT_LEN + rdlen > outsz)
+	if (n + WIRE_OPT_LEN + rdlen > outsz || rdlen > UINT16_MAX - 4)
 		return 0;
 	wire_put_opt(out, n, edns_size, ext_rcode, q->edns.do_bit,
 	    (uint16_t)rdlen);
+	n += WIRE_OPT_LEN;
 	if (ede >= 0) {
-		wire_put16(out + n + 11, EDNS_OPT_EDE);
-		wire_put16(out + n + 13, 2);
-		wire_put16(out + n + 15, (uint16_t)ede);
+		wire_put16(out + n, EDNS_OPT_EDE);
+		wire_put16(out + n + 2, (uint16_t)(2 + tlen));
+		wire_put16(out + n + 4, (uint16_t)ede);
+		memcpy(out + n + 6, text, tlen);
 	}
-	return n + 11 + rdlen;
+	return n + rdlen;
 }
 
-/* Header and question of a reply to q; returns the offset after them. */
-static size_t
-put_header(const struct query *q, int rcode, uint8_t *out, size_t outsz)
+size_t
+query_put_header(const struct query *q, int rcode, uint8_t *out,
+    size_t outsz)
 {
 	size_t	 n = DNS_HDR_LEN;
 
@@ -219,12 +250,13 @@ query_build_error(const struct query *q, int rcode, int ede,
 {
 	size_t	 n;
 
-	if ((n = put_header(q, rcode, out, outsz)) == 0)
+	if ((n = query_put_header(q, rcode, out, outsz)) == 0)
 		return 0;
 	if (!q->edns.present)
 		return n;
 	wire_put16(out + 10, 1);
-	return put_opt(q, (uint8_t)(rcode >> 4), edns_size, ede, out, n, outsz);
+	return query_put_opt(q, (uint8_t)(rcode >> 4), edns_size, ede, NULL, out,
+	    n, outsz);
 }
 
 /* Copy the upstream's EDE options (RFC 8914 lets them travel on). */
@@ -285,7 +317,7 @@ query_rewrite(const struct query *q, const uint8_t *resp, size_t len,
 	    uq.namelen != q->q.namelen ||
 	    uq.end != DNS_HDR_LEN + uq.namelen + 4)
 		return 0;
-	if ((n = put_header(q, DNS_RCODE(resp), out, outsz)) == 0)
+	if ((n = query_put_header(q, DNS_RCODE(resp), out, outsz)) == 0)
 		return 0;
 	/*
 	 * The client's ID, RD, CD and name case; RA set (we recurse for it);
@@ -301,8 +333,8 @@ query_rewrite(const struct query *q, const uint8_t *resp, size_t len,
 	arcount = DNS_ARCOUNT(resp) - (e->present ? 1 : 0);
 	if (q->edns.present) {
 		optpos = n;
-		if ((n = put_opt(q, e->ext_rcode, edns_size, -1, out, n,
-		    outsz)) == 0)
+		if ((n = query_put_opt(q, e->ext_rcode, edns_size, -1, NULL, out,
+		    n, outsz)) == 0)
 			return 0;
 		if (e->present) {
 			size_t add = copy_ede(resp, e, out, n, outsz);
@@ -339,6 +371,14 @@ fill_record(const struct query *q, struct dlog_rec *r)
 	r->rcode = q->rcode;
 	r->action = q->action;
 	r->reason = q->reason;
+	if (q->has_pres && q->pres.rule != NULL) {
+		snprintf(r->group, sizeof(r->group), "%s", q->pres.group);
+		snprintf(r->rule, sizeof(r->rule), "%s", q->pres.rule);
+		if (q->pres.feed != NULL)
+			snprintf(r->feed, sizeof(r->feed), "%s", q->pres.feed);
+		memcpy(r->matched, q->matched, q->matchedlen);
+		r->matched_len = (uint8_t)q->matchedlen;
+	}
 	if (q->fwd.last_up >= 0) {
 		r->has_upstream = 1;
 		r->upstream = q->w->d->cfg->upstreams[q->fwd.last_up].addr;
@@ -396,15 +436,87 @@ truncate_udp(const struct query *q, uint8_t *out, size_t n)
 	return m;
 }
 
-void
-query_answer(struct query *q, uint8_t *resp, size_t len,
-    const struct wire_edns *e)
+/* End q with the policy's answer (or silence, for drop). */
+static void
+query_policy_answer(struct query *q)
 {
 	struct worker	*w = q->w;
 	size_t		 n;
 
-	n = query_rewrite(q, resp, len, e, w->d->cfg->edns_buffer_size,
-	    w->sbuf, sizeof(w->sbuf));
+	n = respond_block(q, &q->pres, q->matched + q->pres.matched_off,
+	    q->matchedlen - q->pres.matched_off,
+	    w->d->cfg->edns_buffer_size, w->sbuf, sizeof(w->sbuf));
+	q->rcode = n > 0 ? DNS_RCODE(w->sbuf) : -1;
+	n = n > 0 ? truncate_udp(q, w->sbuf, n) : 0;
+	query_end(q, n > 0 ? w->sbuf : NULL, n);
+}
+
+/*
+ * Redirection: ask the policy about every CNAME/DNAME target of the
+ * answer.  Returns 1 (and keeps the decision) when one of them is blocked.
+ */
+static int
+query_inspect(struct query *q, const uint8_t *resp, size_t len, size_t qend)
+{
+	struct policy_query	 pq;
+	struct policy_result	 res;
+	uint8_t			 target[DNS_MAX_NAME];
+	size_t			 p = qend, rdpos, tlen;
+	unsigned		 i;
+
+	pq.qtype = q->q.qtype;
+	pq.client = (struct sockaddr *)&q->client;
+	pq.phase = POLICY_REDIRECT;
+	for (i = 0; i < DNS_ANCOUNT(resp); i++) {
+		uint16_t type, rdlen;
+		size_t	 tp;
+
+		if (wire_skip_rr(resp, len, &p, &type, &rdpos, &rdlen) == -1)
+			return 0;	/* checked by fwd_accept(); not reached */
+		if (type != DNS_TYPE_CNAME && type != DNS_TYPE_DNAME)
+			continue;
+		tp = rdpos;
+		if (wire_read_name(resp, len, &tp, target, &tlen) == -1)
+			continue;
+		wire_name_lower(target, tlen);
+		pq.name = target;
+		pq.namelen = tlen;
+		policy_check(q->w->d->policy, &pq, &res);
+		if (res.verdict == POLICY_BLOCK) {
+			query_keep_decision(q, &res, target, tlen);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+void
+query_answer(struct query *q, uint8_t *resp, size_t len,
+    const struct wire_edns *e)
+{
+	struct worker		*w = q->w;
+	struct wire_question	 uq;
+	size_t			 n;
+
+	if (q->chase) {
+		n = respond_chase(q, resp, len, w->d->cfg->edns_buffer_size,
+		    w->sbuf, sizeof(w->sbuf));
+	} else {
+		if (wire_question(resp, len, &uq) == 0 &&
+		    query_inspect(q, resp, len, uq.end)) {
+			if (respond_cname_target(&q->pres, q->chase_name,
+			    &q->chase_len, &q->chase_ttl)) {
+				/* A CNAME override: resolve its target now. */
+				q->chase = 1;
+				fwd_start(q);
+				return;
+			}
+			query_policy_answer(q);
+			return;
+		}
+		n = query_rewrite(q, resp, len, e,
+		    w->d->cfg->edns_buffer_size, w->sbuf, sizeof(w->sbuf));
+	}
 	if (n == 0) {
 		query_fail(q, DNS_RCODE_SERVFAIL, -1, "upstream-malformed");
 		return;
@@ -446,9 +558,10 @@ query_receive(struct query *q, const uint8_t *pkt, size_t len)
 		q->action = v.action;
 		query_fail(q, v.rcode, v.ede, v.reason);
 		break;
+	case QUERY_POLICY:
+		query_policy_answer(q);
+		break;
 	case QUERY_RESOLVE:
-		q->action = v.action;
-		q->reason = v.reason;
 		if ((held = server_hold(q)) == NULL)
 			query_fail(q, -1, -1, "overload");
 		else

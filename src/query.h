@@ -24,6 +24,7 @@
 
 #include "dlog.h"
 #include "forward.h"
+#include "policy.h"
 #include "wire.h"
 
 struct worker;
@@ -61,14 +62,33 @@ struct query {
 	enum dlog_action	 action;
 	const char		*reason;
 	int			 rcode;		/* sent, or -1 */
+	int			 has_pres;	/* the policy decided: pres */
+	struct policy_result	 pres;
+	uint8_t			 matched[DNS_MAX_NAME];	/* name it matched */
+	size_t			 matchedlen;
+
+	/* A CNAME override: the target is resolved instead of the name. */
+	int			 chase;
+	uint8_t			 chase_name[DNS_MAX_NAME];
+	size_t			 chase_len;
+	uint32_t		 chase_ttl;
 
 	struct fwd		 fwd;		/* upstream state while held */
 };
 
 TAILQ_HEAD(query_list, query);
 
+/* The name asked upstream: the question's, or a CNAME override's target. */
+static inline const uint8_t *
+query_upstream_name(const struct query *q, size_t *len)
+{
+	*len = q->chase ? q->chase_len : q->q.namelen;
+	return q->chase ? q->chase_name : q->q.name;
+}
+
 enum query_stage {
 	QUERY_NEXT = 0,		/* go on to the next stage */
+	QUERY_POLICY,		/* end with the policy's answer (q->pres) */
 	QUERY_REPLY,		/* end with the error reply in the verdict */
 	QUERY_DROP,		/* end without a reply */
 	QUERY_RESOLVE		/* hand to the forwarder */
@@ -121,6 +141,20 @@ void	query_fail(struct query *q, int rcode, int ede, const char *reason);
  */
 size_t	query_build_error(const struct query *q, int rcode, int ede,
 	    uint16_t edns_size, uint8_t *out, size_t outsz);
+
+/*
+ * Reply building blocks.  query_put_header() writes the header of a reply
+ * to q (ID, opcode, RD, CD, RA, rcode & 0xf) and its question; returns the
+ * offset after them, 0 if out is too small.  query_put_opt() appends an
+ * OPT (our size, the client's DO, the extended rcode) with an EDE option
+ * when ede >= 0 (text may be NULL); returns the new offset, 0 if no room.
+ * The caller sets ARCOUNT.
+ */
+size_t	query_put_header(const struct query *q, int rcode, uint8_t *out,
+	    size_t outsz);
+size_t	query_put_opt(const struct query *q, uint8_t ext_rcode,
+	    uint16_t edns_size, int ede, const char *text, uint8_t *out,
+	    size_t n, size_t outsz);
 
 /*
  * Rewrite an upstream reply for the client into out.  Returns the length,

@@ -67,6 +67,9 @@ scratch_init(struct worker *w, enum dlog_transport t)
 	q->action = DLOG_ACTION_NONE;
 	q->reason = NULL;
 	q->rcode = -1;
+	q->has_pres = 0;
+	q->matchedlen = 0;
+	q->chase = 0;
 	q->fwd.fd = -1;
 	q->fwd.bev = NULL;
 	q->fwd.tcp = 0;

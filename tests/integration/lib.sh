@@ -408,7 +408,8 @@ nsd_dig() {
 
 # write_conf FILE PORT THREADS UPSTREAM... : the standard test config.
 # Set DW_TIMEOUT / DW_ALLOW / DW_LISTEN / DW_TCP_MAX / DW_TCP_IDLE /
-# DW_EDNS / DW_SINK ("stdout: true") to vary it.
+# DW_EDNS / DW_SINK ("stdout: true") to vary it, DW_EXTRA (YAML text, e.g.
+# feeds: and policy: sections) to add to it.
 write_conf() {
 	local f=$1 port=$2 threads=$3 ups="" u
 	shift 3
@@ -433,6 +434,9 @@ resolver:
 log:
   decisions: { ${DW_SINK:-file: $WORK/$DW_NAME/decisions.jsonl} }
 EOF
+	# More sections (feeds:, policy:), as YAML text.
+	[ -n "${DW_EXTRA:-}" ] && printf '%s\n' "$DW_EXTRA" >>"$f"
+	return 0
 }
 
 # start_dnsward NAME THREADS UPSTREAM...: start an instance with the

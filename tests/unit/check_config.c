@@ -705,6 +705,668 @@ START_TEST(test_err_many)
 }
 END_TEST
 
+/*
+ * feeds: and policy:
+ */
+
+static const char policy_yaml[] =
+"policy:\n"						/* 1 */
+"  default: block\n"
+"  redirection: trust\n"
+"  block-ttl: 5m\n"
+"  groups:\n"						/* 5 */
+"    - name: baseline\n"
+"      priority: 100\n"
+"      clients: [10.1.0.0/16, \"2001:db8::/32\"]\n"
+"      rules:\n"
+"        - { name: allow-corp, priority: 10, match: { feed: corp-allow },"
+" action: allow }\n"					/* 10 */
+"        - name: malware\n"
+"          priority: 20\n"
+"          match: { feed: [malware, corp-allow], qtype: [a, AAAA, TYPE65] }\n"
+"          action: block\n"
+"          response: nxdomain\n"			/* 15 */
+"          redirection: inspect\n"
+"        - { name: risky-tlds, priority: 30, match: { tld: [.ZIP, mov,"
+" xn--p1ai] }, action: block, response: nodata }\n"
+"        - name: sinkhole\n"
+"          priority: 40\n"
+"          match: { feed: malware, tld: com }\n"	/* 20 */
+"          action: block\n"
+"          response: { override: { a: [192.0.2.1, 192.0.2.2],"
+" aaaa: \"2001:db8::1\", ttl: 30 } }\n"
+"        - name: cname-sink\n"
+"          priority: 50\n"
+"          match: { qtype: txt }\n"			/* 25 */
+"          action: block\n"
+"          response:\n"
+"            override: { cname: Sinkhole.Corp.Internal. }\n"
+"          redirection: trust\n"
+"        - { name: refuse, priority: 60, match: { tld: test }, action: block,"
+" response: refused }\n"				/* 30 */
+"        - { name: drop, priority: 70, match: { tld: invalid },"
+" action: block, response: drop }\n"
+"        - { name: txt-watch, priority: 80, match: { qtype: [TXT, \"NULL\"] },"
+" action: alert }\n"
+"        - { name: auto, priority: 90, match: { feed: malware },"
+" action: block }\n"
+"    - name: guests\n"
+"      priority: 50\n"					/* 35 */
+"      rules:\n"
+"        - { name: everything, priority: 0, match: { feed: guests-block },"
+" action: block, response: nxdomain }\n"
+"feeds:\n"
+"  - { id: malware, path: /var/lib/dnsward/feeds/malware.rpz, format: rpz }\n"
+"  - id: corp-allow\n"					/* 40 */
+"    path: allow.txt\n"
+"    match: exact\n"
+"  - { id: guests-block, path: g.txt, format: adblock,"
+" match: subdomains }\n";
+
+START_TEST(test_policy_defaults)
+{
+	struct run	 r;
+
+	run_load(&r, "", RC_PLAIN);
+	ck_assert_int_eq(r.nerr, 0);
+	ck_assert_ptr_null(r.cfg.feeds);
+	ck_assert_uint_eq(r.cfg.nfeeds, 0);
+	ck_assert_int_eq(r.cfg.policy_default, RULE_ALLOW);
+	ck_assert_int_eq(r.cfg.redirection, REDIR_INSPECT);
+	ck_assert_uint_eq(r.cfg.block_ttl, 60);
+	ck_assert_ptr_null(r.cfg.groups);
+	ck_assert_uint_eq(r.cfg.ngroups, 0);
+	run_done(&r);
+
+	/* Empty sections are just as empty. */
+	run_load(&r, "feeds: []\npolicy: { groups: [] }\n", RC_PLAIN);
+	ck_assert_int_eq(r.nerr, 0);
+	ck_assert_uint_eq(r.cfg.nfeeds, 0);
+	ck_assert_uint_eq(r.cfg.ngroups, 0);
+	run_done(&r);
+}
+END_TEST
+
+static void
+expect_feed(const struct config_feed *f, const char *id, const char *path,
+    enum feed_format format, enum feed_match m, int line, int col)
+{
+	ck_assert_str_eq(f->id, id);
+	ck_assert_str_eq(f->path, path);
+	ck_assert_int_eq(f->format, format);
+	ck_assert_int_eq(f->match, m);
+	ck_assert_int_eq(f->line, line);
+	ck_assert_int_eq(f->col, col);
+}
+
+static void
+expect_rule(const struct config_rule *cr, const char *name, int prio,
+    enum rule_action action, enum block_response resp,
+    enum redirection redir, int line, int col)
+{
+	ck_assert_str_eq(cr->name, name);
+	ck_assert_int_eq(cr->priority, prio);
+	ck_assert_int_eq(cr->action, action);
+	ck_assert_int_eq(cr->response, resp);
+	ck_assert_int_eq(cr->redirection, redir);
+	ck_assert_int_eq(cr->line, line);
+	ck_assert_int_eq(cr->col, col);
+}
+
+static void
+expect_conds(const struct config_rule *cr, size_t nfeeds, size_t ntlds,
+    size_t nqtypes)
+{
+	ck_assert_uint_eq(cr->nfeeds, nfeeds);
+	ck_assert_uint_eq(cr->ntlds, ntlds);
+	ck_assert_uint_eq(cr->nqtypes, nqtypes);
+	if (nfeeds == 0)
+		ck_assert_ptr_null(cr->feeds);
+	if (ntlds == 0)
+		ck_assert_ptr_null(cr->tlds);
+	if (nqtypes == 0)
+		ck_assert_ptr_null(cr->qtypes);
+}
+
+START_TEST(test_policy_full)
+{
+	static const uint8_t sink[] = "\x08sinkhole\x04" "corp\x08internal";
+	struct run		 r;
+	const struct config_group *g;
+	const struct config_rule *cr;
+	const struct config_override *o;
+	uint8_t			 ip[16];
+
+	run_load(&r, policy_yaml, RC_PLAIN);
+	ck_assert_int_eq(r.nmsg, 0);
+	ck_assert_int_eq(r.nerr, 0);
+
+	ck_assert_uint_eq(r.cfg.nfeeds, 3);
+	expect_feed(&r.cfg.feeds[0], "malware",
+	    "/var/lib/dnsward/feeds/malware.rpz", FEED_RPZ,
+	    FEED_MATCH_SUBDOMAINS, 39, 5);
+	expect_feed(&r.cfg.feeds[1], "corp-allow", "allow.txt", FEED_AUTO,
+	    FEED_MATCH_EXACT, 40, 5);
+	expect_feed(&r.cfg.feeds[2], "guests-block", "g.txt", FEED_ADBLOCK,
+	    FEED_MATCH_SUBDOMAINS, 43, 5);
+
+	ck_assert_int_eq(r.cfg.policy_default, RULE_BLOCK);
+	ck_assert_int_eq(r.cfg.redirection, REDIR_TRUST);
+	ck_assert_uint_eq(r.cfg.block_ttl, 300);
+	ck_assert_uint_eq(r.cfg.ngroups, 2);
+
+	g = &r.cfg.groups[0];
+	ck_assert_str_eq(g->name, "baseline");
+	ck_assert_int_eq(g->priority, 100);
+	ck_assert_int_eq(g->line, 6);
+	ck_assert_int_eq(g->col, 7);
+	ck_assert_ptr_nonnull(g->clients);
+	ck_assert_uint_eq(acl_count(g->clients), 2);
+	ck_assert_int_eq(match(g->clients, "10.1.2.3"), 1);
+	ck_assert_int_eq(match(g->clients, "10.2.0.1"), 0);
+	ck_assert_int_eq(match(g->clients, "2001:db8::5"), 1);
+	ck_assert_uint_eq(g->nrules, 9);
+
+	cr = &g->rules[0];
+	expect_rule(cr, "allow-corp", 10, RULE_ALLOW, RESP_AUTO,
+	    REDIR_DEFAULT, 10, 11);
+	expect_conds(cr, 1, 0, 0);
+	ck_assert_uint_eq(cr->feeds[0], 1);
+
+	cr = &g->rules[1];
+	expect_rule(cr, "malware", 20, RULE_BLOCK, RESP_NXDOMAIN,
+	    REDIR_INSPECT, 11, 11);
+	expect_conds(cr, 2, 0, 3);
+	ck_assert_uint_eq(cr->feeds[0], 0);
+	ck_assert_uint_eq(cr->feeds[1], 1);
+	ck_assert_uint_eq(cr->qtypes[0], 1);
+	ck_assert_uint_eq(cr->qtypes[1], 28);
+	ck_assert_uint_eq(cr->qtypes[2], 65);
+
+	cr = &g->rules[2];
+	expect_rule(cr, "risky-tlds", 30, RULE_BLOCK, RESP_NODATA,
+	    REDIR_DEFAULT, 17, 11);
+	expect_conds(cr, 0, 3, 0);
+	ck_assert_str_eq(cr->tlds[0], "zip");
+	ck_assert_str_eq(cr->tlds[1], "mov");
+	ck_assert_str_eq(cr->tlds[2], "xn--p1ai");
+
+	cr = &g->rules[3];
+	expect_rule(cr, "sinkhole", 40, RULE_BLOCK, RESP_OVERRIDE,
+	    REDIR_DEFAULT, 18, 11);
+	expect_conds(cr, 1, 1, 0);
+	ck_assert_uint_eq(cr->feeds[0], 0);
+	ck_assert_str_eq(cr->tlds[0], "com");
+	o = &cr->override;
+	ck_assert_uint_eq(o->na, 2);
+	inet_pton(AF_INET, "192.0.2.1", ip);
+	ck_assert_mem_eq(o->a[0], ip, 4);
+	inet_pton(AF_INET, "192.0.2.2", ip);
+	ck_assert_mem_eq(o->a[1], ip, 4);
+	ck_assert_uint_eq(o->naaaa, 1);
+	inet_pton(AF_INET6, "2001:db8::1", ip);
+	ck_assert_mem_eq(o->aaaa[0], ip, 16);
+	ck_assert_uint_eq(o->cnamelen, 0);
+	ck_assert_uint_eq(o->ttl, 30);
+
+	cr = &g->rules[4];
+	expect_rule(cr, "cname-sink", 50, RULE_BLOCK, RESP_OVERRIDE,
+	    REDIR_TRUST, 23, 11);
+	expect_conds(cr, 0, 0, 1);
+	ck_assert_uint_eq(cr->qtypes[0], 16);
+	o = &cr->override;
+	ck_assert_uint_eq(o->na, 0);
+	ck_assert_uint_eq(o->naaaa, 0);
+	ck_assert_uint_eq(o->cnamelen, sizeof(sink));
+	ck_assert_mem_eq(o->cname, sink, sizeof(sink));
+	ck_assert_uint_eq(o->ttl, 60);
+
+	cr = &g->rules[5];
+	expect_rule(cr, "refuse", 60, RULE_BLOCK, RESP_REFUSED,
+	    REDIR_DEFAULT, 30, 11);
+	expect_conds(cr, 0, 1, 0);
+	ck_assert_str_eq(cr->tlds[0], "test");
+
+	cr = &g->rules[6];
+	expect_rule(cr, "drop", 70, RULE_BLOCK, RESP_DROP, REDIR_DEFAULT,
+	    31, 11);
+	ck_assert_str_eq(cr->tlds[0], "invalid");
+
+	cr = &g->rules[7];
+	expect_rule(cr, "txt-watch", 80, RULE_ALERT, RESP_AUTO,
+	    REDIR_DEFAULT, 32, 11);
+	expect_conds(cr, 0, 0, 2);
+	ck_assert_uint_eq(cr->qtypes[0], 16);
+	ck_assert_uint_eq(cr->qtypes[1], 10);
+
+	cr = &g->rules[8];
+	expect_rule(cr, "auto", 90, RULE_BLOCK, RESP_AUTO, REDIR_DEFAULT,
+	    33, 11);
+	expect_conds(cr, 1, 0, 0);
+	ck_assert_uint_eq(cr->feeds[0], 0);
+
+	g = &r.cfg.groups[1];
+	ck_assert_str_eq(g->name, "guests");
+	ck_assert_int_eq(g->priority, 50);
+	ck_assert_int_eq(g->line, 34);
+	ck_assert_int_eq(g->col, 7);
+	ck_assert_ptr_null(g->clients);		/* every client */
+	ck_assert_uint_eq(g->nrules, 1);
+	cr = &g->rules[0];
+	expect_rule(cr, "everything", 0, RULE_BLOCK, RESP_NXDOMAIN,
+	    REDIR_DEFAULT, 37, 11);
+	expect_conds(cr, 1, 0, 0);
+	ck_assert_uint_eq(cr->feeds[0], 2);
+	run_done(&r);
+}
+END_TEST
+
+/* Feed formats, TTL spellings, TYPEnnn, a bare-string condition. */
+START_TEST(test_policy_values)
+{
+	struct run	 r;
+
+	run_load(&r,
+	    "feeds:\n"
+	    "  - { id: a.b_c-1, path: p, format: plain }\n"
+	    "  - { id: h, path: q, format: hosts }\n"
+	    "  - { id: x, path: r, format: auto, match: subdomains }\n"
+	    "policy:\n"
+	    "  block-ttl: 86400\n"
+	    "  groups:\n"
+	    "    - name: g\n"
+	    "      priority: 1000000\n"
+	    "      rules:\n"
+	    "        - { name: r, priority: 0, match: { qtype: type1234 },"
+	    " action: allow, redirection: inspect }\n"
+	    "        - { name: s, priority: 1, match: { feed: h },"
+	    " action: block, response: { override: { a: 192.0.2.9,"
+	    " ttl: 0 } } }\n"
+	    "        - { name: t, priority: 2, match: { tld: X },"
+	    " action: block, response: { override: { aaaa: [\"::1\"],"
+	    " ttl: 1d } } }\n"
+	    "        - { name: u, priority: 3, match: { qtype: ANY },"
+	    " action: block, response: auto }\n", RC_PLAIN);
+	ck_assert_int_eq(r.nmsg, 0);
+	ck_assert_int_eq(r.nerr, 0);
+	ck_assert_uint_eq(r.cfg.nfeeds, 3);
+	ck_assert_str_eq(r.cfg.feeds[0].id, "a.b_c-1");
+	ck_assert_int_eq(r.cfg.feeds[0].format, FEED_PLAIN);
+	ck_assert_int_eq(r.cfg.feeds[1].format, FEED_HOSTS);
+	ck_assert_int_eq(r.cfg.feeds[2].format, FEED_AUTO);
+	ck_assert_int_eq(r.cfg.policy_default, RULE_ALLOW);
+	ck_assert_int_eq(r.cfg.redirection, REDIR_INSPECT);
+	ck_assert_uint_eq(r.cfg.block_ttl, 86400);
+	ck_assert_int_eq(r.cfg.groups[0].priority, 1000000);
+	ck_assert_uint_eq(r.cfg.groups[0].rules[0].qtypes[0], 1234);
+	ck_assert_int_eq(r.cfg.groups[0].rules[0].redirection,
+	    REDIR_INSPECT);
+	ck_assert_uint_eq(r.cfg.groups[0].rules[1].feeds[0], 1);
+	ck_assert_uint_eq(r.cfg.groups[0].rules[1].override.na, 1);
+	ck_assert_uint_eq(r.cfg.groups[0].rules[1].override.ttl, 0);
+	ck_assert_str_eq(r.cfg.groups[0].rules[2].tlds[0], "x");
+	ck_assert_uint_eq(r.cfg.groups[0].rules[2].override.naaaa, 1);
+	ck_assert_uint_eq(r.cfg.groups[0].rules[2].override.ttl, 86400);
+	ck_assert_uint_eq(r.cfg.groups[0].rules[3].qtypes[0], 255);
+	ck_assert_int_eq(r.cfg.groups[0].rules[3].response, RESP_AUTO);
+	run_done(&r);
+
+	/* The shortest TTL and the most addresses there is room for. */
+	run_load(&r,
+	    "policy:\n"
+	    "  block-ttl: 1s\n"
+	    "  groups:\n"
+	    "    - name: g\n"
+	    "      priority: 0\n"
+	    "      rules:\n"
+	    "        - { name: r, priority: 0, match: { tld: com },"
+	    " action: block, response: { override: { a: [192.0.2.1,"
+	    " 192.0.2.2, 192.0.2.3, 192.0.2.4, 192.0.2.5, 192.0.2.6,"
+	    " 192.0.2.7, 192.0.2.8] } } }\n", RC_PLAIN);
+	ck_assert_int_eq(r.nerr, 0);
+	ck_assert_uint_eq(r.cfg.block_ttl, 1);
+	ck_assert_uint_eq(r.cfg.groups[0].rules[0].override.na,
+	    CONFIG_MAX_OVERRIDE);
+	ck_assert_uint_eq(r.cfg.groups[0].rules[0].override.a[7][3], 8);
+	run_done(&r);
+}
+END_TEST
+
+/* One group "g" at priority 1; its first rule is on line 6, column 11. */
+#define G0	"policy:\n  groups:\n    - name: g\n      priority: 1\n" \
+		"      rules:\n"
+/* A rule on line 6 with name r, priority 1, and the keys given. */
+#define R0(keys) G0 "        - { name: r, priority: 1, " keys " }\n"
+/* The same with the usual match and action: keys are extras. */
+#define RB(keys) R0("match: { tld: com }, action: block, " keys)
+
+START_TEST(test_err_policy_missing)
+{
+	expect_one("feeds:\n  - { id: a }\n", RC_PLAIN,
+	    ":2:5: feeds[0]: missing key 'path'");
+	expect_one("feeds:\n  - path: /x\n", RC_PLAIN,
+	    ":2:5: feeds[0]: missing key 'id'");
+	expect_one("policy:\n  groups:\n    - name: g\n      rules: "
+	    "[{ name: r, priority: 1, match: { tld: com }, action: allow }]\n",
+	    RC_PLAIN, ":3:7: policy.groups[0]: missing key 'priority'");
+	expect_one("policy:\n  groups:\n    - { name: g, priority: 1 }\n",
+	    RC_PLAIN, ":3:7: policy.groups[0]: missing key 'rules'");
+	expect_one(G0 "        - { name: r, priority: 1, match: "
+	    "{ tld: com } }\n", RC_PLAIN,
+	    ":6:11: policy.groups[0].rules[0]: missing key 'action'");
+	expect_one(G0 "        - name: r\n          action: allow\n"
+	    "          priority: 1\n", RC_PLAIN,
+	    ":6:11: policy.groups[0].rules[0]: missing key 'match'");
+	expect_one(RB("response: {}"), RC_PLAIN,
+	    ":6:81: policy.groups[0].rules[0].response: missing key "
+	    "'override'");
+	expect_one(G0 "        - { name: r, priority: 1, match: {},"
+	    " action: allow }\n", RC_PLAIN,
+	    ":6:42: policy.groups[0].rules[0].match: at least one condition "
+	    "is required (feed, tld or qtype)");
+	expect_one("policy:\n  groups:\n    - { name: g, priority: 1,"
+	    " rules: [] }\n", RC_PLAIN,
+	    ":3:38: policy.groups[0].rules: at least one rule is required");
+	expect_one(RB("response: { override: { ttl: 5 } }"), RC_PLAIN,
+	    ":6:93: policy.groups[0].rules[0].response.override: needs a, "
+	    "aaaa or cname");
+}
+END_TEST
+
+START_TEST(test_err_policy_unknown_key)
+{
+	struct run	 r;
+
+	expect_one("feeds:\n  - { id: a, path: b, refresh: 5m }\n", RC_PLAIN,
+	    ":2:23: unknown key 'refresh' in 'feeds[0]'");
+	expect_one("policy:\n  groups:\n    - { name: g, priority: 1,"
+	    " rules: [{ name: r, priority: 1, match: { tld: com },"
+	    " action: allow }], scope: x }\n", RC_PLAIN,
+	    ":3:102: unknown key 'scope' in 'policy.groups[0]'");
+	expect_one(RB("log: true"), RC_PLAIN,
+	    ":6:71: unknown key 'log' in 'policy.groups[0].rules[0]'");
+	expect_one(R0("match: { domain: x.com }, action: allow"), RC_PLAIN,
+	    ":6:44: unknown key 'domain' in "
+	    "'policy.groups[0].rules[0].match'");
+	expect_one(RB("response: { override: { a: 192.0.2.1, txt: hi } }"),
+	    RC_PLAIN, ":6:109: unknown key 'txt' in "
+	    "'policy.groups[0].rules[0].response.override'");
+	run_load(&r, RB("response: { nxdomain: true }"), RC_PLAIN);
+	ck_assert_int_eq(r.nerr, 2);
+	expect_msg(&r, 0, ":6:83: unknown key 'nxdomain' in "
+	    "'policy.groups[0].rules[0].response'");
+	expect_msg(&r, 1, ":6:81: policy.groups[0].rules[0].response: "
+	    "missing key 'override'");
+	run_done(&r);
+	expect_one("policy:\n  mode: strict\n", RC_PLAIN,
+	    ":2:3: unknown key 'mode' in 'policy'");
+}
+END_TEST
+
+START_TEST(test_err_policy_enum)
+{
+	expect_one(R0("match: { tld: com }, action: deny"), RC_PLAIN,
+	    ":6:64: policy.groups[0].rules[0].action: expected allow, block "
+	    "or alert, got 'deny'");
+	expect_one("feeds:\n  - { id: a, path: b, format: csv }\n", RC_PLAIN,
+	    ":2:31: feeds[0].format: expected auto, plain, hosts, rpz or "
+	    "adblock, got 'csv'");
+	expect_one("feeds:\n  - { id: a, path: b, match: all }\n", RC_PLAIN,
+	    ":2:30: feeds[0].match: expected subdomains or exact, got 'all'");
+	expect_one("policy:\n  default: deny\n", RC_PLAIN,
+	    ":2:12: policy.default: expected allow or block, got 'deny'");
+	expect_one("policy:\n  default: alert\n", RC_PLAIN,
+	    ":2:12: policy.default: expected allow or block, got 'alert'");
+	expect_one("policy:\n  redirection: follow\n", RC_PLAIN,
+	    ":2:16: policy.redirection: expected inspect or trust, "
+	    "got 'follow'");
+	expect_one(RB("redirection: Trust"), RC_PLAIN,
+	    ":6:84: policy.groups[0].rules[0].redirection: expected inspect "
+	    "or trust, got 'Trust'");
+	expect_one(RB("response: servfail"), RC_PLAIN,
+	    ":6:81: policy.groups[0].rules[0].response: expected auto, "
+	    "nxdomain, nodata, refused or drop, got 'servfail'");
+	expect_one(RB("response: override"), RC_PLAIN,
+	    ":6:81: policy.groups[0].rules[0].response: override takes a "
+	    "mapping, e.g. { override: { a: 192.0.2.1 } }");
+	expect_one(RB("response: [nxdomain]"), RC_PLAIN,
+	    ":6:81: policy.groups[0].rules[0].response: expected a string "
+	    "or a mapping, got a list");
+}
+END_TEST
+
+START_TEST(test_err_policy_duplicate)
+{
+	expect_one("feeds:\n  - { id: a, path: x }\n  - { id: a, path: y }\n",
+	    RC_PLAIN, ":3:11: feeds[1].id: duplicate feed id 'a'");
+	expect_one("policy:\n  groups:\n"
+	    "    - { name: baseline, priority: 100, rules: [{ name: r,"
+	    " priority: 1, match: { tld: com }, action: allow }] }\n"
+	    "    - { name: other, priority: 100, rules: [{ name: r,"
+	    " priority: 1, match: { tld: com }, action: allow }] }\n",
+	    RC_PLAIN, ":4:32: policy.groups[1].priority: 100 is already used "
+	    "by group 'baseline'");
+	expect_one("policy:\n  groups:\n"
+	    "    - { name: baseline, priority: 100, rules: [{ name: r,"
+	    " priority: 1, match: { tld: com }, action: allow }] }\n"
+	    "    - { name: baseline, priority: 200, rules: [{ name: r,"
+	    " priority: 1, match: { tld: com }, action: allow }] }\n",
+	    RC_PLAIN, ":4:15: policy.groups[1].name: duplicate group name "
+	    "'baseline'");
+	expect_one(G0
+	    "        - { name: first, priority: 20, match: { tld: com },"
+	    " action: allow }\n"
+	    "        - { name: second, priority: 20, match: { tld: net },"
+	    " action: allow }\n", RC_PLAIN,
+	    ":7:37: policy.groups[0].rules[1].priority: 20 is already used by "
+	    "rule 'first'");
+	expect_one(G0
+	    "        - { name: first, priority: 20, match: { tld: com },"
+	    " action: allow }\n"
+	    "        - { name: first, priority: 30, match: { tld: net },"
+	    " action: allow }\n", RC_PLAIN,
+	    ":7:19: policy.groups[0].rules[1].name: duplicate rule name "
+	    "'first'");
+	expect_one("feeds:\n  - { id: \"a b\", path: x }\n", RC_PLAIN,
+	    ":2:11: feeds[0].id: bad id 'a b': only letters, digits, '_', "
+	    "'.' and '-'");
+	expect_one("policy:\n  groups:\n    - { name: g, priority: 1000001,"
+	    " rules: [{ name: r, priority: 1, match: { tld: com },"
+	    " action: allow }] }\n", RC_PLAIN,
+	    ":3:28: policy.groups[0].priority: 1000001 is out of range "
+	    "(0..1000000)");
+}
+END_TEST
+
+/* Feeds may come after the policy: references resolve at the end. */
+START_TEST(test_err_policy_feed_ref)
+{
+	struct run	 r;
+
+	run_load(&r, G0
+	    "        - { name: a, priority: 1, match: { feed: malware },"
+	    " action: block }\n"
+	    "        - { name: b, priority: 2, match: { feed: [malware, x] },"
+	    " action: block }\n"
+	    "feeds:\n"
+	    "  - { id: malware, path: m.rpz }\n", RC_PLAIN);
+	ck_assert_int_eq(r.nerr, 1);
+	ck_assert_int_eq(r.nmsg, 1);
+	expect_msg(&r, 0, ":7:60: policy.groups[0].rules[1].match.feed: "
+	    "no feed with id 'x'");
+	run_done(&r);
+
+	expect_one(R0("match: { feed: [] }, action: allow"), RC_PLAIN,
+	    ":6:50: policy.groups[0].rules[0].match.feed: empty list");
+	expect_one(R0("match: { feed: { id: x } }, action: allow"), RC_PLAIN,
+	    ":6:50: policy.groups[0].rules[0].match.feed: expected a string "
+	    "or a list, got a mapping");
+}
+END_TEST
+
+START_TEST(test_err_policy_tld)
+{
+	expect_one(R0("match: { tld: x_y }, action: allow"), RC_PLAIN,
+	    ":6:49: policy.groups[0].rules[0].match.tld: bad TLD 'x_y': "
+	    "only letters, digits and '-' (an IDN TLD in its xn-- form)");
+	expect_one(R0("match: { tld: [com, co.uk] }, action: allow"),
+	    RC_PLAIN, ":6:55: policy.groups[0].rules[0].match.tld: bad TLD "
+	    "'co.uk': more than one label");
+	expect_one(R0("match: { tld: \".\" }, action: allow"), RC_PLAIN,
+	    ":6:49: policy.groups[0].rules[0].match.tld: bad TLD '.': "
+	    "empty label");
+	expect_one(R0("match: { tld: -ab }, action: allow"), RC_PLAIN,
+	    ":6:49: policy.groups[0].rules[0].match.tld: bad TLD '-ab': "
+	    "starts or ends with '-'");
+	expect_one(R0("match: { tld: ab--cd }, action: allow"), RC_PLAIN,
+	    ":6:49: policy.groups[0].rules[0].match.tld: bad TLD 'ab--cd': "
+	    "'--' at positions 3-4 is only for xn-- labels");
+	expect_one(R0("match: { tld: \xd1\x80\xd1\x84 }, action: allow"),
+	    RC_PLAIN, ":6:49: policy.groups[0].rules[0].match.tld: bad TLD "
+	    "'\xd1\x80\xd1\x84': only letters, digits and '-' (an IDN TLD in "
+	    "its xn-- form)");
+	expect_one(R0("match: { tld: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaa }, action: allow"), RC_PLAIN,
+	    ":6:49: policy.groups[0].rules[0].match.tld: bad TLD "
+	    "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa': "
+	    "longer than 63 characters");
+}
+END_TEST
+
+START_TEST(test_err_policy_qtype)
+{
+	expect_one(R0("match: { qtype: [A, FOO] }, action: allow"), RC_PLAIN,
+	    ":6:55: policy.groups[0].rules[0].match.qtype: unknown type "
+	    "'FOO'");
+	expect_one(R0("match: { qtype: TYPE0 }, action: allow"), RC_PLAIN,
+	    ":6:51: policy.groups[0].rules[0].match.qtype: unknown type "
+	    "'TYPE0'");
+	expect_one(R0("match: { qtype: TYPE65536 }, action: allow"), RC_PLAIN,
+	    ":6:51: policy.groups[0].rules[0].match.qtype: unknown type "
+	    "'TYPE65536'");
+	expect_one(R0("match: { qtype: TYPE1x }, action: allow"), RC_PLAIN,
+	    ":6:51: policy.groups[0].rules[0].match.qtype: unknown type "
+	    "'TYPE1x'");
+}
+END_TEST
+
+START_TEST(test_err_policy_response)
+{
+	expect_one(R0("match: { tld: com }, action: allow, response: nxdomain"),
+	    RC_PLAIN, ":6:81: policy.groups[0].rules[0].response: only a "
+	    "block rule has a response");
+	/* Key order does not matter. */
+	expect_one(R0("response: { override: { a: 192.0.2.1 } }, "
+	    "match: { tld: com }, action: alert"), RC_PLAIN,
+	    ":6:45: policy.groups[0].rules[0].response: only a block rule "
+	    "has a response");
+	expect_one(RB("response: { override: { a: 192.0.2.1,"
+	    " cname: sink.example } }"), RC_PLAIN,
+	    ":6:116: policy.groups[0].rules[0].response.override.cname: "
+	    "cannot be combined with a or aaaa");
+	expect_one(RB("response: { override: { cname: sink..example } }"),
+	    RC_PLAIN, ":6:102: policy.groups[0].rules[0].response.override."
+	    "cname: bad name 'sink..example': empty label");
+	expect_one(RB("response: { override: { cname: \"a b\" } }"),
+	    RC_PLAIN, ":6:102: policy.groups[0].rules[0].response.override."
+	    "cname: bad name 'a b': only letters, digits, '-' and '_'");
+	expect_one(RB("response: { override: { a: \"2001:db8::1\" } }"),
+	    RC_PLAIN, ":6:98: policy.groups[0].rules[0].response.override.a: "
+	    "bad IPv4 address '2001:db8::1'");
+	expect_one(RB("response: { override: { aaaa: [\"::1\", 192.0.2.1] } }"),
+	    RC_PLAIN, ":6:109: policy.groups[0].rules[0].response.override."
+	    "aaaa: bad IPv6 address '192.0.2.1'");
+	expect_one(RB("response: { override: { a: 192.0.2.1, ttl: 2d } }"),
+	    RC_PLAIN, ":6:114: policy.groups[0].rules[0].response.override."
+	    "ttl: 2d is out of range (0..1d)");
+	expect_one(RB("response: { override: { a: [192.0.2.1, 192.0.2.2,"
+	    " 192.0.2.3, 192.0.2.4, 192.0.2.5, 192.0.2.6, 192.0.2.7,"
+	    " 192.0.2.8, 192.0.2.9, 192.0.2.10] } }"), RC_PLAIN,
+	    ":6:187: policy.groups[0].rules[0].response.override.a: more "
+	    "than 8 addresses");
+}
+END_TEST
+
+START_TEST(test_err_policy_clients)
+{
+	expect_one("policy:\n  groups:\n    - name: g\n      priority: 1\n"
+	    "      clients: []\n      rules: [{ name: r, priority: 1,"
+	    " match: { tld: com }, action: allow }]\n", RC_PLAIN,
+	    ":5:16: policy.groups[0].clients: an empty list matches no client "
+	    "(leave clients out to match every client)");
+	expect_one("policy:\n  groups:\n    - name: g\n      priority: 1\n"
+	    "      clients: [10.0.0.0/8, 10.1.0.1/16]\n      rules: [{ name: r,"
+	    " priority: 1, match: { tld: com }, action: allow }]\n", RC_PLAIN,
+	    ":5:29: policy.groups[0].clients: bad network '10.1.0.1/16': "
+	    "host bits set");
+	expect_one("policy:\n  groups:\n    - name: g\n      priority: 1\n"
+	    "      clients: 10.0.0.0/8\n      rules: [{ name: r,"
+	    " priority: 1, match: { tld: com }, action: allow }]\n", RC_PLAIN,
+	    ":5:16: 'policy.groups[0].clients' must be a list");
+}
+END_TEST
+
+START_TEST(test_err_policy_ttl)
+{
+	expect_one("policy:\n  block-ttl: 0\n", RC_PLAIN,
+	    ":2:14: policy.block-ttl: 0 is out of range (1s..1d)");
+	expect_one("policy:\n  block-ttl: 86401\n", RC_PLAIN,
+	    ":2:14: policy.block-ttl: 86401 is out of range (1s..1d)");
+	expect_one("policy:\n  block-ttl: 99999999999999999999999\n", RC_PLAIN,
+	    ":2:14: policy.block-ttl: 99999999999999999999999 is out of "
+	    "range (1s..1d)");
+	expect_one("policy:\n  block-ttl: 1500ms\n", RC_PLAIN,
+	    ":2:14: policy.block-ttl: 1500ms is not a whole number of "
+	    "seconds");
+	expect_one("policy:\n  block-ttl: 1w\n", RC_PLAIN,
+	    ":2:14: policy.block-ttl: bad duration '1w': unknown unit "
+	    "(ms, s, m, h or d)");
+}
+END_TEST
+
+/* Every mistake of a policy in one run, in file order per item. */
+START_TEST(test_err_policy_many)
+{
+	static const char yaml[] =
+	    "policy:\n"
+	    "  groups:\n"
+	    "    - name: g\n"
+	    "      priority: 1\n"
+	    "      rules:\n"
+	    "        - { name: r, priority: x, match: { feed: nope },"
+	    " action: block }\n"
+	    "        - { name: r, action: deny }\n"
+	    "        - nonsense\n"
+	    "    - [1]\n"
+	    "feeds:\n"
+	    "  - { id: ok, path: \"\" }\n";
+	struct run	 r;
+
+	run_load(&r, yaml, RC_PLAIN);
+	ck_assert_int_eq(r.nerr, 9);
+	ck_assert_int_eq(r.nmsg, 9);
+	expect_msg(&r, 0, ":6:32: policy.groups[0].rules[0].priority: 'x' is "
+	    "not an integer");
+	expect_msg(&r, 1, ":7:19: policy.groups[0].rules[1].name: duplicate "
+	    "rule name 'r'");
+	expect_msg(&r, 2, ":7:30: policy.groups[0].rules[1].action: expected "
+	    "allow, block or alert, got 'deny'");
+	expect_msg(&r, 3, ":7:11: policy.groups[0].rules[1]: missing key "
+	    "'priority'");
+	expect_msg(&r, 4, ":7:11: policy.groups[0].rules[1]: missing key "
+	    "'match'");
+	expect_msg(&r, 5, ":8:11: 'policy.groups[0].rules[2]' must be a "
+	    "mapping");
+	expect_msg(&r, 6, ":9:7: 'policy.groups[1]' must be a mapping");
+	expect_msg(&r, 7, ":11:21: feeds[0].path: empty path");
+	expect_msg(&r, 8, ":6:50: policy.groups[0].rules[0].match.feed: "
+	    "no feed with id 'nope'");
+	ck_assert_ptr_null(r.cfg.groups);	/* released on failure */
+	ck_assert_ptr_null(r.cfg.feeds);
+	run_done(&r);
+}
+END_TEST
+
 static Suite *
 config_suite(void)
 {
@@ -721,6 +1383,9 @@ config_suite(void)
 	tcase_add_test(tc, test_allow_clients);
 	tcase_add_test(tc, test_system_expand);
 	tcase_add_test(tc, test_duration_parse);
+	tcase_add_test(tc, test_policy_defaults);
+	tcase_add_test(tc, test_policy_full);
+	tcase_add_test(tc, test_policy_values);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("errors");
@@ -739,6 +1404,17 @@ config_suite(void)
 	tcase_add_test(tc, test_err_forwarding_loop);
 	tcase_add_test(tc, test_err_cannot_open);
 	tcase_add_test(tc, test_err_many);
+	tcase_add_test(tc, test_err_policy_missing);
+	tcase_add_test(tc, test_err_policy_unknown_key);
+	tcase_add_test(tc, test_err_policy_enum);
+	tcase_add_test(tc, test_err_policy_duplicate);
+	tcase_add_test(tc, test_err_policy_feed_ref);
+	tcase_add_test(tc, test_err_policy_tld);
+	tcase_add_test(tc, test_err_policy_qtype);
+	tcase_add_test(tc, test_err_policy_response);
+	tcase_add_test(tc, test_err_policy_clients);
+	tcase_add_test(tc, test_err_policy_ttl);
+	tcase_add_test(tc, test_err_policy_many);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -366,6 +366,8 @@ START_TEST(test_format_example)
 	    "\"query_class\":\"IN\",\"rcode\":\"NOERROR\","
 	    "\"answers\":[{\"Rdata\":\"192.0.2.1\",\"Type\":\"A\","
 	    "\"Class\":\"IN\"}],\"firewall_rule_action\":\"ALLOW\","
+	    "\"firewall_rule_group_id\":null,\"rule\":null,"
+	    "\"firewall_domain_list_id\":null,\"matched_name\":null,"
 	    "\"reason\":\"default\",\"upstream\":\"127.0.0.1:5300\","
 	    "\"cache\":\"miss\",\"latency_us\":812,\"id\":0}");
 	free(reply);
@@ -395,6 +397,8 @@ START_TEST(test_format_ipv6_tcp)
 	    "\"query_type\":\"A\",\"query_class\":\"IN\","
 	    "\"rcode\":\"NOERROR\",\"answers\":[],"
 	    "\"firewall_rule_action\":\"ALERT\","
+	    "\"firewall_rule_group_id\":null,\"rule\":null,"
+	    "\"firewall_domain_list_id\":null,\"matched_name\":null,"
 	    "\"reason\":\"rule \\\"txt-watch\\\"\","
 	    "\"upstream\":\"[2001:db8::53]:53\",\"latency_us\":812,\"id\":3}");
 }
@@ -457,7 +461,10 @@ START_TEST(test_format_no_question)
 	    "\"srcaddr\":\"127.0.0.1\",\"srcport\":40000,\"transport\":\"UDP\","
 	    "\"query_name\":null,\"query_type\":null,\"query_class\":null,"
 	    "\"rcode\":\"FORMERR\",\"answers\":[],"
-	    "\"firewall_rule_action\":\"NONE\",\"latency_us\":0,\"id\":1}");
+	    "\"firewall_rule_action\":\"NONE\","
+	    "\"firewall_rule_group_id\":null,\"rule\":null,"
+	    "\"firewall_domain_list_id\":null,\"matched_name\":null,"
+	    "\"latency_us\":0,\"id\":1}");
 }
 END_TEST
 
@@ -469,12 +476,20 @@ START_TEST(test_format_dropped)
 	make_rec(&rec);
 	rec.rcode = -1;
 	rec.action = DLOG_ACTION_BLOCK;
-	rec.reason = "rule malware";
+	rec.reason = "feed";
+	snprintf(rec.group, sizeof(rec.group), "base\"line");
+	snprintf(rec.rule, sizeof(rec.rule), "malware");
+	snprintf(rec.feed, sizeof(rec.feed), "mal-feed");
+	memcpy(rec.matched, "\001t\004evil\004test", 13);
+	rec.matched_len = 13;	/* with the root, the literal's NUL */
 	rec.cache = NULL;
 	rec.has_upstream = 0;
 	format(&rec, NULL, 0, buf);
 	ck_assert_ptr_nonnull(strstr(buf, ",\"rcode\":null,\"answers\":[],"
-	    "\"firewall_rule_action\":\"BLOCK\",\"reason\":\"rule malware\","
+	    "\"firewall_rule_action\":\"BLOCK\","
+	    "\"firewall_rule_group_id\":\"base\\\"line\",\"rule\":\"malware\","
+	    "\"firewall_domain_list_id\":\"mal-feed\","
+	    "\"matched_name\":\"t.evil.test.\",\"reason\":\"feed\","
 	    "\"latency_us\":812,\"id\":0}"));
 }
 END_TEST

@@ -52,7 +52,12 @@ setup(void)
 	memset(&d, 0, sizeof(d));
 	ck_assert_int_eq(config_defaults(&cfg), 0);
 	d.cfg = &cfg;
-	d.policy = policy_new(&cfg);
+	{
+		char	 err[256];
+
+		d.policy = policy_new(&cfg, 0, NULL, NULL, NULL, err,
+		    sizeof(err));
+	}
 	ck_assert_ptr_nonnull(d.policy);
 	w->d = &d;
 }
@@ -457,8 +462,11 @@ START_TEST(check_good)
 
 	good_query(&p, FLAG_RD | FLAG_CD | FLAG_AD, 0, 0, 0);
 	ck_assert_int_eq(run(&q, CLIENT_OK, &p, &v), QUERY_RESOLVE);
-	ck_assert_int_eq(v.action, DLOG_ACTION_ALLOW);
-	ck_assert_str_eq(v.reason, "default");
+	/* The policy's decision is kept in the query, for reply and log. */
+	ck_assert_int_eq(q.has_pres, 1);
+	ck_assert_int_eq(q.action, DLOG_ACTION_ALLOW);
+	ck_assert_str_eq(q.reason, "default");
+	ck_assert_ptr_null(q.pres.rule);
 	ck_assert_int_eq(v.rcode, -1);
 	ck_assert_int_eq(v.ede, -1);
 	ck_assert_uint_eq(q.id, 0x1234);

@@ -1,0 +1,124 @@
+/*
+ * feed.h -- named domain lists loaded from files, compiled into a compact
+ * immutable set matched in O(labels).
+ *
+ * Formats and their match semantics (shared/DESIGN.md "Policy semantics"):
+ *   plain    one name per line; matches the name and every name below it
+ *            (feed `match: subdomains`, the default) or the name only
+ *            (`match: exact`).  "*.name" lines match names below only.
+ *   hosts    "0.0.0.0 a.example b.example" (any address; the address is
+ *            ignored): each name matches exactly.
+ *   adblock  "||name^" matches the name and below; "@@||name^" is an
+ *            exception: the name and below do not match this feed.
+ *            Other AdBlock syntax (paths, options, cosmetic rules) is a
+ *            bad line.
+ *   rpz      an RPZ zone (RFC-draft "DNS Response Policy Zones"): QNAME
+ *            triggers "name" (exact) and "*.name" (below only), relative to
+ *            the zone origin; actions CNAME . (NXDOMAIN), CNAME *. (NODATA),
+ *            CNAME rpz-passthru. (allow), CNAME rpz-drop. (drop), other
+ *            CNAME / A / AAAA records (override with that local data).
+ *            SOA and NS at the apex are skipped; other triggers (rpz-ip,
+ *            rpz-nsdname, ...) are bad lines.
+ *
+ * When several entries of one feed match a name the most specific wins:
+ * an entry for the name itself, then the nearest ancestor.  So an
+ * exception or an exact entry for a.b.example beats "*.b.example".
+ *
+ * Hygiene: comments (# and ! for adblock, ; for rpz), blank lines, CRLF,
+ * a UTF-8 BOM, upper case and trailing dots are accepted; duplicates are
+ * merged (the first one wins); over-long names or labels, empty labels and
+ * characters outside letters, digits, '-', '_' (and '*' as a whole first
+ * label) are bad lines.  A bad line is counted and reported as
+ * "FILE:LINE: why" (the first FEED_REPORT_MAX of them; then only counted);
+ * the rest of the feed loads.
+ */
+#ifndef DNSWARD_FEED_H
+#define DNSWARD_FEED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+#define FEED_REPORT_MAX	10
+
+/* What a matching entry says. */
+enum feed_action {
+	FEED_LISTED = 0,	/* on the list: the rule decides */
+	FEED_EXCEPTION,		/* adblock @@: not on the list */
+	FEED_NXDOMAIN,		/* rpz CNAME . */
+	FEED_NODATA,		/* rpz CNAME *. */
+	FEED_PASSTHRU,		/* rpz CNAME rpz-passthru. */
+	FEED_DROP,		/* rpz CNAME rpz-drop. */
+	FEED_OVERRIDE		/* rpz local data */
+};
+
+/* Which names an entry covers. */
+enum feed_scope {
+	FEED_SCOPE_EXACT = 1,	/* the name itself */
+	FEED_SCOPE_BELOW = 2,	/* names strictly below it */
+	FEED_SCOPE_BOTH = 3
+};
+
+/* One record of RPZ local data (an override). */
+struct feed_rr {
+	uint16_t	 type;		/* A, AAAA or CNAME */
+	uint32_t	 ttl;
+	uint16_t	 rdlen;
+	const uint8_t	*rdata;		/* wire form; CNAME: uncompressed name */
+};
+
+/* The result of a lookup. */
+struct feed_hit {
+	size_t		 offset;	/* matched entry = name + offset */
+	enum feed_scope	 scope;		/* of the matching entry */
+	enum feed_action action;
+	const struct feed_rr *rrs;	/* FEED_OVERRIDE: its records */
+	size_t		 nrrs;
+	uint32_t	 line;		/* line in the file, if tracked (else 0) */
+};
+
+struct feed_stats {
+	size_t		 entries;	/* distinct entries loaded */
+	size_t		 lines;		/* lines read */
+	size_t		 errors;	/* bad lines */
+	size_t		 duplicates;	/* lines repeating an entry */
+	enum feed_format format;	/* detected or configured */
+	double		 load_seconds;
+	size_t		 memory;	/* bytes held by the compiled set */
+};
+
+struct feed;
+
+/* Called with "FILE:LINE: why" for each reported bad line. */
+typedef void (*feed_report_fn)(void *arg, const char *msg);
+
+/*
+ * Load the feed described by fc.  track_lines keeps each entry's line
+ * number (4 bytes an entry more; for --explain).  Returns NULL when the
+ * file cannot be read at all, with "FILE: why" in err; bad lines do not
+ * fail the load.  *st is filled in either case (as far as it got).
+ */
+struct feed	*feed_load(const struct config_feed *fc, int track_lines,
+		    struct feed_stats *st, feed_report_fn report, void *arg,
+		    char *err, size_t errsz);
+
+/*
+ * Look up an uncompressed, lower-case wire name.  Returns 1 and fills
+ * *hit for the most specific matching entry (which may be an exception:
+ * the caller treats FEED_EXCEPTION as "not listed"), 0 when none matches.
+ * Costs one hash probe per label; no allocation; safe from many threads.
+ */
+int		 feed_lookup(const struct feed *, const uint8_t *name,
+		    size_t namelen, struct feed_hit *hit);
+
+/* The id from configuration. */
+const char	*feed_id(const struct feed *);
+
+/* Free; accepts NULL. */
+void		 feed_free(struct feed *);
+
+/* Name of a format ("plain", "hosts", "rpz", "adblock", "auto"). */
+const char	*feed_format_name(enum feed_format);
+
+#endif /* DNSWARD_FEED_H */
