@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -546,15 +547,23 @@ static void
 list_apply(struct loader *l, const struct pending *p, enum domset_add res,
     uint32_t rec, unsigned had)
 {
-	unsigned bit;
+	unsigned bit, overridden = 0;
 
-	if (res == DOMSET_DUP)
-		l->st->duplicates++;
-	if (p->act != FEED_EXCEPTION)
-		return;
-	for (bit = FEED_SCOPE_EXACT; bit <= FEED_SCOPE_BELOW; bit <<= 1)
-		if ((had & p->scope & bit) != 0)
+	if (p->act == FEED_EXCEPTION)
+		for (bit = FEED_SCOPE_EXACT; bit <= FEED_SCOPE_BELOW;
+		    bit <<= 1) {
+			if ((had & p->scope & bit) == 0 ||
+			    domset_build_action(l->b, rec, bit) ==
+			    FEED_EXCEPTION)
+				continue;
 			domset_build_set_action(l->b, rec, bit, FEED_EXCEPTION);
+			/* Explain cites the @@ line, which decides now. */
+			if (l->track)
+				side_line(l, rec, bit, p->line);
+			overridden = 1;
+		}
+	if (res == DOMSET_DUP && !overridden)
+		l->st->duplicates++;
 }
 
 /* Another record at a known trigger is more local data, not a duplicate. */
@@ -693,6 +702,31 @@ plain_line(struct loader *l, const char *s, const char *e)
 }
 
 /*
+ * The boilerplate of every hosts file ("127.0.0.1 localhost", "::1
+ * ip6-localhost", "0.0.0.0 0.0.0.0"): blocklists published as hosts files
+ * keep it, and listing these names would block the host's own loopback
+ * names, so they are skipped (not counted as entries or errors).
+ */
+static int
+hosts_boilerplate(const char *s, const char *t)
+{
+	static const char *const names[] = {
+		"localhost", "localhost.localdomain", "local", "broadcasthost",
+		"ip6-localhost", "ip6-loopback", "ip6-localnet",
+		"ip6-mcastprefix", "ip6-allnodes", "ip6-allrouters",
+		"ip6-allhosts"
+	};
+	size_t	 i, n = (size_t)(t - s);
+
+	if (is_address(s, t))
+		return 1;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i]) == n && strncasecmp(names[i], s, n) == 0)
+			return 1;
+	return 0;
+}
+
+/*
  * Hosts files: "ADDRESS name [name...] [# comment]".  A bad name does not
  * cost the good ones on its line; the line counts as one bad line.
  */
@@ -714,6 +748,8 @@ hosts_line(struct loader *l, const char *s, const char *e)
 	for (s = skip_ws(t, e); s < e && *s != '#'; s = skip_ws(t, e)) {
 		t = token_end(s, e);
 		names++;
+		if (hosts_boilerplate(s, t))
+			continue;
 		if (list_add(l, s, t, FEED_SCOPE_EXACT, FEED_LISTED,
 		    why) == -1 && first[0] == '\0')
 			memcpy(first, why, sizeof(first));

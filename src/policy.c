@@ -115,8 +115,15 @@ policy_load_feeds(struct policy *p, int track_lines, feed_report_fn report,
 	for (i = 0; i < cfg->nfeeds; i++) {
 		p->feeds[i] = feed_load(&cfg->feeds[i], track_lines, &st,
 		    report, arg, err, errsz);
-		if (p->feeds[i] == NULL)
+		if (p->feeds[i] == NULL) {
+			char	 why[512];
+
+			snprintf(why, sizeof(why), "%s", err);
+			snprintf(err, errsz, "%s:%d:%d: feed '%s': %s", cfg->path,
+			    cfg->feeds[i].line, cfg->feeds[i].col,
+			    cfg->feeds[i].id, why);
 			return -1;
+		}
 		if (feed_cb != NULL)
 			feed_cb(arg, &cfg->feeds[i], &st);
 	}
@@ -258,6 +265,32 @@ match_tld(struct eval *e, const struct config_rule *cr)
 	return 0;
 }
 
+/*
+ * For explain: the text of line `line` of a feed file (read again here;
+ * explain is not on the query path), cut to fit buf.
+ */
+static const char *
+feed_line_text(const char *path, uint32_t line, char *buf, size_t bufsz)
+{
+	FILE	*f;
+	uint32_t n = 0;
+	int	 c;
+	size_t	 i = 0;
+
+	buf[0] = '\0';
+	if (line == 0 || (f = fopen(path, "r")) == NULL)
+		return buf;
+	while (n + 1 < line && (c = getc(f)) != EOF)
+		if (c == '\n')
+			n++;
+	while ((c = getc(f)) != EOF && c != '\n' && c != '\r' &&
+	    i + 1 < bufsz)
+		buf[i++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+	buf[i] = '\0';
+	fclose(f);
+	return buf;
+}
+
 /* The first feed of the rule listing the name (exceptions do not). */
 static int
 match_feeds(struct eval *e, const struct prule *r, struct feed_hit *hit,
@@ -272,13 +305,20 @@ match_feeds(struct eval *e, const struct prule *r, struct feed_hit *hit,
 			    feed_id(r->feeds[i]));
 			continue;
 		}
-		trace(e, "      feed %s: entry %s%s (line %u)%s\n",
-		    feed_id(r->feeds[i]),
-		    hit->scope == FEED_SCOPE_BELOW ? "*." : "",
-		    trace_name(e->pq->name + hit->offset,
-		    e->pq->namelen - hit->offset, buf, sizeof(buf)),
-		    hit->line, hit->action == FEED_EXCEPTION ?
-		    " is an exception: not listed" : "");
+		if (e->trace != NULL) {
+			char	 text[160];
+
+			trace(e, "      feed %s: entry %s%s (%s line %u: \"%s\")"
+			    "%s\n", feed_id(r->feeds[i]),
+			    hit->scope == FEED_SCOPE_BELOW ? "*." : "",
+			    trace_name(e->pq->name + hit->offset,
+			    e->pq->namelen - hit->offset, buf, sizeof(buf)),
+			    e->p->cfg->feeds[r->cr->feeds[i]].path, hit->line,
+			    feed_line_text(e->p->cfg->feeds[r->cr->feeds[i]].path,
+			    hit->line, text, sizeof(text)),
+			    hit->action == FEED_EXCEPTION ?
+			    " is an exception: not listed" : "");
+		}
 		if (hit->action == FEED_EXCEPTION)
 			continue;
 		*which = r->feeds[i];

@@ -499,6 +499,16 @@ query_answer(struct query *q, uint8_t *resp, size_t len,
 	size_t			 n;
 
 	if (q->chase) {
+		/*
+		 * The override target's own answer is inspected too, but a
+		 * second CNAME override is not followed (no loops): it gets
+		 * the policy answer (NODATA) instead.
+		 */
+		if (wire_question(resp, len, &uq) == 0 &&
+		    query_inspect(q, resp, len, uq.end)) {
+			query_policy_answer(q);
+			return;
+		}
 		n = respond_chase(q, resp, len, w->d->cfg->edns_buffer_size,
 		    w->sbuf, sizeof(w->sbuf));
 	} else {

@@ -41,7 +41,9 @@ printf 'scoped.test\n' >"$F/scoped.txt"
 # Formats left to auto-detection.
 printf '# hosts\n0.0.0.0 ads.test hosts2.test\n127.0.0.1 h3.test\n' \
     >"$F/hosts.txt"
-printf '! adblock\n||adblock.test^\n@@||ok.adblock.test^\n' >"$F/adblock.txt"
+# An exception for a name the list also blocks wins, in either order.
+printf '! adblock\n||adblock.test^\n@@||ok.adblock.test^\n||both.test^\n@@||both.test^\n' \
+    >"$F/adblock.txt"
 cat >"$F/policy.rpz" <<'EOF'
 $TTL 300
 $ORIGIN rpz.local.
@@ -97,6 +99,7 @@ policy:
         - { name: allow-corp, priority: 10, match: { feed: corp-allow }, action: allow }
         - { name: malware, priority: 20, match: { feed: malware }, action: block, response: nxdomain }
         - { name: rpz, priority: 25, match: { feed: rpz-auto }, action: block }
+        - { name: ads, priority: 27, match: { feed: adblock-auto }, action: block }
         - { name: risky-tlds, priority: 30, match: { tld: [zip, mov] }, action: block, response: nodata }
         - { name: txt-watch, priority: 70, match: { qtype: [TXT] }, action: alert }
     - name: scoped
@@ -307,6 +310,16 @@ check_match "--explain RPZ *.wild.test: verdict BLOCK" "^verdict: BLOCK" \
     "$RUN_OUT"
 check_match "--explain RPZ: entry and its line 7" \
     "wild\.test\.?.*(line |:)7([^0-9]|$)" "$RUN_OUT"
+
+run_dw -c "$C/good.yaml" --explain x.adblock.test
+check_match "--explain adblock ||adblock.test^: x.adblock.test BLOCK" \
+    "^verdict: BLOCK" "$RUN_OUT"
+run_dw -c "$C/good.yaml" --explain both.test
+check_match "--explain ||both.test^ then @@||both.test^: exception wins" \
+    "^verdict: ALLOW" "$RUN_OUT"
+check_match "--explain the exception cites its own line (5, the @@ line)" \
+    "both\.test\.?.*(line |:)5([^0-9]|$)" \
+    "$(printf '%s\n' "$RUN_OUT" | grep 'entry both')"
 
 run_dw -c "$C/good.yaml" --explain 'bad..name'
 check_eq "--explain a bad name exits 1" 1 "$RUN_ST"

@@ -506,15 +506,15 @@ log_expect() {
 
 log_expect "evil.test BLOCK baseline/malware feed malware" evil.test. A '*' \
     '^BLOCK baseline malware malware evil\.test\. feed$'
-log_expect "x.evil.test BLOCK, matched name evil.test. or x.evil.test." \
+log_expect "x.evil.test BLOCK, matched_name the query name x.evil.test." \
     x.evil.test. A '*' \
-    '^BLOCK baseline malware malware (x\.)?evil\.test\. feed$'
+    '^BLOCK baseline malware malware x\.evil\.test\. feed$'
 log_expect "good.evil.test ALLOW by allow-corp" good.evil.test. A '*' \
     '^ALLOW baseline allow-corp corp-allow good\.evil\.test\. feed$'
 log_expect "vip.evil.test ALLOW by group early" vip.evil.test. A '*' \
     '^ALLOW early vip vip vip\.evil\.test\. feed$'
 log_expect "foo.zip BLOCK by risky-tlds, reason tld, no feed" foo.zip. A '*' \
-    '^BLOCK baseline risky-tlds null [^ ]+ tld$'
+    '^BLOCK baseline risky-tlds null foo\.zip\. tld$'
 log_expect "refuse.test BLOCK rcode REFUSED" refuse.test. A '*' \
     '^BLOCK baseline refuse refuse refuse\.test\. feed$'
 log_expect "drop.test BLOCK by drop" drop.test. A '*' \
@@ -524,12 +524,12 @@ log_expect "fixed.test BLOCK by fixed" fixed.test. A '*' \
 log_expect "phish.test BLOCK by sinkhole" phish.test. A '*' \
     '^BLOCK baseline sinkhole phishing phish\.test\. feed$'
 log_expect "txt.test TXT ALERT by txt-watch, reason qtype" txt.test. TXT '*' \
-    '^ALERT baseline txt-watch null [^ ]+ qtype$'
+    '^ALERT baseline txt-watch null txt\.test\. qtype$'
 log_expect "cdn-trusted.test TXT: alert then block: BLOCK by cdn" \
     cdn-trusted.test. TXT '*' \
     '^BLOCK baseline cdn cdn cdn-trusted\.test\. feed$'
 log_expect "host.test HINFO BLOCK by no-hinfo, reason qtype" host.test. HINFO \
-    '*' '^BLOCK baseline no-hinfo null [^ ]+ qtype$'
+    '*' '^BLOCK baseline no-hinfo null host\.test\. qtype$'
 log_expect "anded.test MX BLOCK by mx-anded" anded.test. MX '*' \
     '^BLOCK baseline mx-anded anded anded\.test\. feed$'
 log_expect "anded.test A ALLOW default, no rule" anded.test. A '*' \
@@ -543,7 +543,7 @@ log_expect "ok.adblock.test ALLOW default (@@ exception)" ok.adblock.test. A \
 log_expect "rpz-nx.test BLOCK by rpz (feed rpz)" rpz-nx.test. A '*' \
     '^BLOCK baseline rpz rpz rpz-nx\.test\. feed$'
 log_expect "x.rpzwild.test BLOCK by rpz" x.rpzwild.test. A '*' \
-    '^BLOCK baseline rpz rpz (x\.)?rpzwild\.test\. feed$'
+    '^BLOCK baseline rpz rpz x\.rpzwild\.test\. feed$'
 log_expect "rpz-pass.evil.test ALLOW by rpz (passthru)" rpz-pass.evil.test. A \
     '*' '^ALLOW baseline rpz rpz rpz-pass\.evil\.test\. feed$'
 log_expect "rpz-cname.test BLOCK by rpz" rpz-cname.test. A '*' \
@@ -553,7 +553,7 @@ log_expect "tracker.test BLOCK by malware, matched_name t.evil.test. (the hop)" 
 log_expect "tracker2.test BLOCK by malware, matched_name t.evil.test." \
     tracker2.test. A '*' '^BLOCK baseline malware malware t\.evil\.test\. feed$'
 log_expect "x.dn.test (DNAME) BLOCK by malware" x.dn.test. A '*' \
-    '^BLOCK baseline malware malware (x\.)?(dn|evil)\.test\. feed$'
+    '^BLOCK baseline malware malware (x\.)?evil\.test\. feed$'
 log_expect "alias.test ALLOW (cdn rule trusts redirection)" alias.test. A '*' \
     '^ALLOW null null null null default$'
 log_expect "scoped.test from 127.0.0.1 BLOCK by group scoped" scoped.test. A \
@@ -595,7 +595,7 @@ log_rows query_name query_type srcaddr firewall_rule_action \
     firewall_rule_group_id rule firewall_domain_list_id matched_name \
     reason rcode >"$WORK/rows"
 log_expect "reversed: good.evil.test BLOCK by malware" good.evil.test. A '*' \
-    '^BLOCK baseline malware malware (good\.)?evil\.test\. feed$'
+    '^BLOCK baseline malware malware good\.evil\.test\. feed$'
 log_expect "trust: tracker.test ALLOW default" tracker.test. A '*' \
     '^ALLOW null null null null default$'
 
@@ -638,6 +638,6 @@ log_rows query_name query_type srcaddr firewall_rule_action \
 log_expect "walled garden: host.test ALLOW by garden/allowed" host.test. A '*' \
     '^ALLOW garden allowed garden host\.test\. feed$'
 log_expect "walled garden: txt.test BLOCK, reason default, no rule" \
-    txt.test. TXT '*' '^BLOCK null null null [^ ]+ default$'
+    txt.test. TXT '*' '^BLOCK null null null null default$'
 
 finish

@@ -200,6 +200,28 @@ START_TEST(plain_exact)
 }
 END_TEST
 
+START_TEST(hosts_boilerplate)
+{
+	struct feed *f;
+
+	/* The head of every published hosts blocklist. */
+	f = load("127.0.0.1 localhost\n127.0.0.1 localhost.localdomain\n"
+	    "127.0.0.1 local\n255.255.255.255 broadcasthost\n"
+	    "::1 localhost ip6-localhost ip6-loopback\n"
+	    "fe80::1%lo0 localhost\nff00::0 ip6-localnet\n"
+	    "ff02::1 ip6-allnodes\n0.0.0.0 0.0.0.0\n"
+	    "0.0.0.0 tracker.example\n", FEED_HOSTS);
+	expect_none(f, "localhost");
+	expect_none(f, "ip6-loopback");
+	expect_none(f, "broadcasthost");
+	expect(f, "tracker.example", FEED_LISTED, FEED_SCOPE_EXACT,
+	    "tracker.example");
+	ck_assert_uint_eq(st.entries, 1);
+	ck_assert_uint_eq(st.errors, 0);
+	feed_free(f);
+}
+END_TEST
+
 START_TEST(hosts)
 {
 	struct feed *f;
@@ -211,7 +233,8 @@ START_TEST(hosts)
 	    "0.0.0.0\n"
 	    "0.0.0.0 e.example bad!.example f.example\n"
 	    "nonsense.example g.example\n", FEED_HOSTS);
-	expect(f, "localhost", FEED_LISTED, FEED_SCOPE_EXACT, "localhost");
+	/* Hosts-file boilerplate is skipped, never listed. */
+	expect_none(f, "localhost");
 	expect(f, "a.example", FEED_LISTED, FEED_SCOPE_EXACT, "a.example");
 	expect(f, "b.example", FEED_LISTED, FEED_SCOPE_EXACT, "b.example");
 	expect(f, "c.example", FEED_LISTED, FEED_SCOPE_EXACT, "c.example");
@@ -220,7 +243,7 @@ START_TEST(hosts)
 	expect(f, "f.example", FEED_LISTED, FEED_SCOPE_EXACT, "f.example");
 	expect_none(f, "www.a.example");
 	expect_none(f, "g.example");
-	ck_assert_uint_eq(st.entries, 7);
+	ck_assert_uint_eq(st.entries, 6);
 	ck_assert_uint_eq(st.errors, 3);
 	ck_assert_uint_eq(rep.n, 3);
 	expect_report(0, 6, "hosts line without a name");
@@ -827,6 +850,7 @@ feed_suite(void)
 	tcase_add_test(tc, plain_subdomains);
 	tcase_add_test(tc, plain_exact);
 	tcase_add_test(tc, hosts);
+	tcase_add_test(tc, hosts_boilerplate);
 	tcase_add_test(tc, adblock);
 	tcase_add_test(tc, rpz_actions);
 	tcase_add_test(tc, rpz_origins);
