@@ -167,6 +167,7 @@ fwd_start(struct query *q)
 	q->fwd.fd = -1;
 	q->fwd.bev = NULL;
 	q->fwd.pos = 0;
+	q->fwd.tcp = 0;
 	q->fwd.answered = 0;
 	q->fwd.last_up = -1;
 	clock_gettime(CLOCK_MONOTONIC, &q->fwd.deadline);
@@ -386,6 +387,12 @@ fwd_tcp_send(struct query *q, const struct addr *up, long ms)
 	if (bufferevent_socket_connect(q->fwd.bev,
 	    (const struct sockaddr *)&up->ss, (int)up->len) == -1)
 		return -1;
+	/*
+	 * The bufferevent timeouts are for inactivity; a peer trickling a
+	 * byte at a time would dodge them.  The try's own timer bounds it.
+	 */
+	evtimer_assign(&q->fwd.ev_timer, q->w->base, fwd_timeout, q);
+	evtimer_add(&q->fwd.ev_timer, &tv);
 	return 0;
 }
 

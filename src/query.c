@@ -219,7 +219,8 @@ query_put_opt(const struct query *q, uint8_t ext_rcode, uint16_t edns_size,
 		wire_put16(out + n, EDNS_OPT_EDE);
 		wire_put16(out + n + 2, (uint16_t)(2 + tlen));
 		wire_put16(out + n + 4, (uint16_t)ede);
-		memcpy(out + n + 6, text, tlen);
+		if (tlen > 0)
+			memcpy(out + n + 6, text, tlen);
 	}
 	return n + rdlen;
 }
@@ -417,7 +418,7 @@ query_fail(struct query *q, int rcode, int ede, const char *reason)
 	if (rcode >= 0)
 		n = query_build_error(q, rcode, ede,
 		    q->w->d->cfg->edns_buffer_size, q->w->sbuf,
-		    sizeof(q->w->sbuf));
+		    DNS_MAX_UDP);
 	query_end(q, n > 0 ? q->w->sbuf : NULL, n);
 }
 
@@ -430,7 +431,8 @@ truncate_udp(const struct query *q, uint8_t *out, size_t n)
 	if (q->transport != DLOG_UDP || n <= q->udp_limit)
 		return n;
 	/* q->rcode keeps an upstream extended rcode for the new OPT. */
-	m = query_build_error(q, q->rcode, -1,
+	m = query_build_error(q, q->rcode,
+	    q->has_pres && q->pres.verdict == POLICY_BLOCK ? q->pres.ede : -1,
 	    q->w->d->cfg->edns_buffer_size, out, DNS_MAX_UDP);
 	out[2] |= 0x02;				/* TC */
 	return m;
@@ -445,7 +447,7 @@ query_policy_answer(struct query *q)
 
 	n = respond_block(q, &q->pres, q->matched + q->pres.matched_off,
 	    q->matchedlen - q->pres.matched_off,
-	    w->d->cfg->edns_buffer_size, w->sbuf, sizeof(w->sbuf));
+	    w->d->cfg->edns_buffer_size, w->sbuf, DNS_MAX_UDP);
 	q->rcode = n > 0 ? DNS_RCODE(w->sbuf) : -1;
 	n = n > 0 ? truncate_udp(q, w->sbuf, n) : 0;
 	query_end(q, n > 0 ? w->sbuf : NULL, n);
@@ -510,7 +512,7 @@ query_answer(struct query *q, uint8_t *resp, size_t len,
 			return;
 		}
 		n = respond_chase(q, resp, len, w->d->cfg->edns_buffer_size,
-		    w->sbuf, sizeof(w->sbuf));
+		    w->sbuf, DNS_MAX_UDP);
 	} else {
 		if (wire_question(resp, len, &uq) == 0 &&
 		    query_inspect(q, resp, len, uq.end)) {
@@ -525,13 +527,15 @@ query_answer(struct query *q, uint8_t *resp, size_t len,
 			return;
 		}
 		n = query_rewrite(q, resp, len, e,
-		    w->d->cfg->edns_buffer_size, w->sbuf, sizeof(w->sbuf));
+		    w->d->cfg->edns_buffer_size, w->sbuf, DNS_MAX_UDP);
 	}
 	if (n == 0) {
 		query_fail(q, DNS_RCODE_SERVFAIL, -1, "upstream-malformed");
 		return;
 	}
-	q->rcode = DNS_RCODE(w->sbuf) | (q->edns.present ? e->ext_rcode << 4 : 0);
+	/* A chased answer is ours: its OPT carries no extended rcode. */
+	q->rcode = DNS_RCODE(w->sbuf) |
+	    (q->edns.present && !q->chase ? e->ext_rcode << 4 : 0);
 	n = truncate_udp(q, w->sbuf, n);
 	query_end(q, w->sbuf, n);
 }

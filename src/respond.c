@@ -25,6 +25,25 @@
 static const uint8_t soa_mname[] = "\x09localhost";		/* + root */
 static const uint8_t soa_rname[] = "\x06nobody\x07invalid";	/* + root */
 
+/* RFC 8914 wants UTF-8: never end on half a character after a cut. */
+static void
+utf8_cut(char *buf)
+{
+	size_t	 len = strlen(buf), i = len, need;
+	unsigned char c;
+
+	while (i > 0 && ((unsigned char)buf[i - 1] & 0xc0) == 0x80)
+		i--;
+	if (i == 0)
+		return;
+	c = (unsigned char)buf[i - 1];
+	if (c < 0x80)
+		return;
+	need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+	if (len - (i - 1) < need)
+		buf[i - 1] = '\0';
+}
+
 void
 respond_ede_text(const struct policy_result *res, char *buf, size_t bufsz)
 {
@@ -36,6 +55,22 @@ respond_ede_text(const struct policy_result *res, char *buf, size_t bufsz)
 	else
 		snprintf(buf, bufsz, "blocked by rule '%s' in group '%s' (%s)",
 		    res->rule, res->group, res->reason);
+	utf8_cut(buf);
+}
+
+/* Is name the question name or one of its ancestors (label boundary)? */
+static int
+name_is_suffix(const struct query *q, const uint8_t *name, size_t len)
+{
+	size_t	 off, i = 0;
+
+	if (len > q->q.namelen || !wire_name_equal(q->q.name +
+	    q->q.namelen - len, len, name, len))
+		return 0;
+	off = q->q.namelen - len;
+	while (i < off)
+		i += (size_t)q->q.name[i] + 1;
+	return i == off;
 }
 
 /* Owner of a record: a pointer into the question when it is a suffix. */
@@ -43,18 +78,10 @@ static size_t
 put_owner(const struct query *q, const uint8_t *name, size_t len,
     uint8_t *out, size_t n)
 {
-	if (len <= q->q.namelen && wire_name_equal(q->q.name +
-	    q->q.namelen - len, len, name, len)) {
-		size_t	 off = q->q.namelen - len, i = 0;
-
-		/* Only at a label boundary of the question name. */
-		while (i < off)
-			i += (size_t)q->q.name[i] + 1;
-		if (i == off && DNS_HDR_LEN + off < 0x3fff) {
-			wire_put16(out + n, (uint16_t)(0xc000 |
-			    (DNS_HDR_LEN + off)));
-			return n + 2;
-		}
+	if (name_is_suffix(q, name, len)) {
+		wire_put16(out + n, (uint16_t)(0xc000 |
+		    (DNS_HDR_LEN + q->q.namelen - len)));
+		return n + 2;
 	}
 	memcpy(out + n, name, len);
 	return n + len;
@@ -184,6 +211,15 @@ respond_block(const struct query *q, const struct policy_result *res,
 		an = put_override(q, res, out, &n, outsz);
 	if ((res->response == RESP_OVERRIDE && an == 0) ||
 	    res->response == RESP_NXDOMAIN || res->response == RESP_NODATA) {
+		/*
+		 * The SOA owner must be the question name or above it (RFC
+		 * 2308) for caches to keep the negative answer: a blocked
+		 * CNAME target elsewhere yields the question name itself.
+		 */
+		if (!name_is_suffix(q, matched, matchedlen)) {
+			matched = q->q.name;
+			matchedlen = q->q.namelen;
+		}
 		n = put_soa(q, matched, matchedlen, res->ttl, out, n);
 		ns = 1;
 	}

@@ -24,6 +24,12 @@
 #include "query.h"
 #include "server.h"
 
+/*
+ * Replies a TCP client may leave unread before we stop reading its
+ * queries; reading goes on when the output drains to the low mark.
+ */
+#define TCP_OUT_MAX		(64 * 1024)
+#define TCP_OUT_LOW		(16 * 1024)
 /* Datagrams read per wakeup of a listening socket. */
 #define UDP_READ_BURST		64
 #define TCP_BACKLOG		256
@@ -261,8 +267,13 @@ tcp_read(struct bufferevent *bev, void *arg)
 		mlen = wire_get16(lenbuf);
 		if (evbuffer_get_length(in) < mlen + 2)
 			return;
-		if (c->inflight >= TCP_MAX_PIPELINE) {
-			/* Back-pressure: read on when answers go out. */
+		if (c->inflight >= TCP_MAX_PIPELINE ||
+		    evbuffer_get_length(bufferevent_get_output(bev)) >=
+		    TCP_OUT_MAX) {
+			/*
+			 * Back-pressure: a client that does not read its
+			 * answers (or waits on too many) is not read either.
+			 */
 			bufferevent_disable(bev, EV_READ);
 			c->paused = 1;
 			return;
@@ -278,14 +289,34 @@ tcp_read(struct bufferevent *bev, void *arg)
 	}
 }
 
-/* The client's output went out; a closing connection may go now. */
+/* Read again after back-pressure, if the reason for it has gone. */
+static void
+tcp_resume(struct tcp_conn *c)
+{
+	if (!c->paused || c->closing || c->dead ||
+	    c->inflight >= TCP_MAX_PIPELINE ||
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) >= TCP_OUT_MAX)
+		return;
+	c->paused = 0;
+	bufferevent_enable(c->bev, EV_READ);
+	/* Frames may already wait in the input buffer. */
+	tcp_read(c->bev, c);
+}
+
+/*
+ * The client's output drained to the low mark: a closing connection may
+ * go now, a paused one read on.
+ */
 static void
 tcp_written(struct bufferevent *bev, void *arg)
 {
 	struct tcp_conn	*c = arg;
 
-	if (c->closing && c->inflight == 0)
+	if (c->closing && c->inflight == 0 &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
 		tcp_conn_free(c);
+	else
+		tcp_resume(c);
 }
 
 static void
@@ -346,6 +377,7 @@ tcp_accept(struct evconnlistener *l, evutil_socket_t fd,
 	LIST_INSERT_HEAD(&w->conns, c, entry);
 	w->stats.tcp_accepted++;
 	bufferevent_setcb(c->bev, tcp_read, tcp_written, tcp_event, c);
+	bufferevent_setwatermark(c->bev, EV_WRITE, TCP_OUT_LOW, 0);
 	bufferevent_set_timeouts(c->bev, &idle, &idle);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
@@ -380,7 +412,8 @@ tcp_send(struct query *q, const uint8_t *pkt, size_t len)
 	struct tcp_conn	*c = q->conn;
 	uint8_t		 lenbuf[2];
 
-	if (c->dead) {
+	/* A length that does not fit the 2-byte prefix is never framed. */
+	if (c->dead || len > DNS_MAX_UDP) {
 		q->w->stats.dropped++;
 		return;
 	}
@@ -461,12 +494,8 @@ server_release(struct query *q)
 			tcp_conn_free(c);
 		else if (c->closing && c->inflight == 0)
 			tcp_conn_close(c);
-		else if (c->paused && !c->closing) {
-			c->paused = 0;
-			bufferevent_enable(c->bev, EV_READ);
-			/* Frames may already wait in the input buffer. */
-			tcp_read(c->bev, c);
-		}
+		else
+			tcp_resume(c);
 	}
 	if (w->stopping)
 		worker_check_drained(w);

@@ -1156,6 +1156,282 @@ cmd_blackhole(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * tcp-flood: one connection, queries written as fast as the socket takes
+ * them, replies never read (a small receive buffer, so they back up at the
+ * server at once).  Stops after COUNT queries, after SECONDS, when the
+ * socket accepted nothing for --stall MS (the server stopped reading), or
+ * when the server closed.  Then keeps the connection open, still unread,
+ * for --hold MS.  Prints one line before the hold:
+ *   written=BYTES queries=N stalled=0|1 closed=0|1 ms=ELAPSED
+ */
+static int
+cmd_tcp_flood(int argc, char **argv)
+{
+	struct sockaddr_storage dst;
+	socklen_t dlen;
+	struct qopt o;
+	static struct pkt q;
+	static uint8_t chunk[256 * (MAXMSG + 2) / 64];
+	const char *name = "flood.test";
+	unsigned qtype = 1, k;
+	size_t flen, clen = 0, off = 0;
+	unsigned long long written = 0, limit;
+	long long start, end, last, stall_at;
+	int fd, fl, secs, stall = 1000, hold = 0, rcvbuf = 4096, i;
+	int stalled = 0, closed = 0;
+
+	if (argc < 4)
+		die("usage: tcp-flood HOST PORT COUNT SECONDS [--name NAME] "
+		    "[--type T] [--class N] [--edns SIZE|none] [--stall MS] "
+		    "[--hold MS]");
+	qopt_init(&o);
+	limit = (unsigned long long)num_arg(argv[2], 1, 100000000L, "count");
+	secs = (int)num_arg(argv[3], 1, 60, "seconds");
+	for (i = 4; i + 1 < argc; i += 2) {
+		const char *a = argv[i], *v = argv[i + 1];
+
+		if (strcmp(a, "--name") == 0)
+			name = v;
+		else if (strcmp(a, "--type") == 0)
+			qtype = type_num(v);
+		else if (strcmp(a, "--class") == 0)
+			o.qclass = (unsigned)num_arg(v, 0, 65535, "class");
+		else if (strcmp(a, "--edns") == 0)
+			o.edns = strcmp(v, "none") == 0 ? -1 :
+			    (int)num_arg(v, 0, 65535, "edns size");
+		else if (strcmp(a, "--stall") == 0)
+			stall = (int)num_arg(v, 10, 60000, "stall ms");
+		else if (strcmp(a, "--hold") == 0)
+			hold = (int)num_arg(v, 0, 60000, "hold ms");
+		else
+			die("unknown option %s", a);
+	}
+	if (i != argc)
+		die("option %s needs a value", argv[i]);
+	/* 256 framed copies of the query with distinct IDs, sent in a loop. */
+	for (k = 0; k < 256; k++) {
+		o.id = k;
+		if (build_query(&q, name, qtype, &o) == -1)
+			die("bad name '%s'", name);
+		if (clen + q.len + 2 > sizeof(chunk))
+			die("query too long");
+		chunk[clen++] = (uint8_t)(q.len >> 8);
+		chunk[clen++] = (uint8_t)q.len;
+		memcpy(chunk + clen, q.b, q.len);
+		clen += q.len;
+	}
+	flen = clen / 256;
+	limit *= flen;
+	parse_addr(argv[0], argv[1], &dst, &dlen);
+	if ((fd = socket(dst.ss_family, SOCK_STREAM, 0)) == -1)
+		die("socket: %s", strerror(errno));
+	/* Before connect(), so the window the server sees is small too. */
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	fl = fcntl(fd, F_GETFL);
+	fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+	if (connect(fd, (struct sockaddr *)&dst, dlen) == -1) {
+		struct pollfd pfd = { fd, POLLOUT, 0 };
+		socklen_t el = sizeof(int);
+		int err = 0;
+
+		if (errno != EINPROGRESS)
+			err = errno;
+		else if (poll(&pfd, 1, 2000) <= 0)
+			err = ETIMEDOUT;
+		else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) == -1)
+			err = errno;
+		if (err != 0) {
+			printf("connect-failed %s\n", strerror(err));
+			close(fd);
+			return 1;
+		}
+	}
+	start = last = now_ms();
+	end = start + (long long)secs * 1000;
+	while (written < limit) {
+		struct pollfd pfd = { fd, POLLOUT, 0 };
+		long long now = now_ms();
+		size_t want;
+		ssize_t n;
+
+		stall_at = last + stall;
+		if (now >= end)
+			break;
+		if (now >= stall_at) {
+			stalled = 1;
+			break;
+		}
+		if (poll(&pfd, 1, (int)((end < stall_at ? end : stall_at) -
+		    now)) <= 0)
+			continue;
+		if (pfd.revents & (POLLERR | POLLHUP)) {
+			closed = 1;
+			break;
+		}
+		want = clen - off;
+		if (want > limit - written)
+			want = (size_t)(limit - written);
+		n = send(fd, chunk + off, want, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n == -1) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK ||
+			    errno == EINTR)
+				continue;
+			closed = 1;
+			break;
+		}
+		if (n > 0) {
+			written += (unsigned long long)n;
+			off = (off + (size_t)n) % clen;
+			last = now_ms();
+		}
+	}
+	printf("written=%llu queries=%llu stalled=%d closed=%d ms=%lld\n",
+	    written, written / flen, stalled, closed, now_ms() - start);
+	fflush(stdout);
+	/* Hold the connection, replies still unread. */
+	end = now_ms() + hold;
+	while (now_ms() < end)
+		poll(NULL, 0, (int)(end - now_ms()));
+	close(fd);
+	return 0;
+}
+
+/*
+ * tcp-seq: queries one after the other on ONE connection, each answer
+ * read before the next query goes out, every frame checked strictly: a
+ * length prefix above zero, exactly that many bytes, a parseable reply
+ * with QR, the query's ID and its question.  After the last, any bytes
+ * that still arrive within 300 ms are counted as trailing garbage.  Prints
+ * one line per query ("K: <reply fields> prefix=P" or "K: bad-frame ...",
+ * "K: timeout", "K: closed", "K: mismatch ...") and "trailing=N".
+ * Exit 0 when every frame was well formed and matched, 1 otherwise.
+ */
+static int
+cmd_tcp_seq(int argc, char **argv)
+{
+	struct sockaddr_storage dst;
+	socklen_t dlen;
+	struct qopt o;
+	static struct pkt q;
+	const char *names[32];
+	unsigned types[32];
+	int nq = 0, i, fd, tmo = DEF_TIMEOUT, bad = 0;
+	unsigned qclass = 1;
+	int edns = 1232;
+	size_t trailing = 0;
+
+	if (argc < 4)
+		die("usage: tcp-seq HOST PORT NAME TYPE [NAME TYPE...] "
+		    "[--edns SIZE|none] [--class N] [--timeout MS]");
+	for (i = 2; i < argc; i += 2) {
+		if (i + 1 >= argc)
+			die("%s needs a second argument", argv[i]);
+		if (strcmp(argv[i], "--edns") == 0)
+			edns = strcmp(argv[i + 1], "none") == 0 ? -1 :
+			    (int)num_arg(argv[i + 1], 0, 65535, "edns size");
+		else if (strcmp(argv[i], "--class") == 0)
+			qclass = (unsigned)num_arg(argv[i + 1], 0, 65535,
+			    "class");
+		else if (strcmp(argv[i], "--timeout") == 0)
+			tmo = (int)num_arg(argv[i + 1], 1, 600000, "timeout");
+		else if (argv[i][0] == '-')
+			die("unknown option %s", argv[i]);
+		else {
+			if (nq >= 32)
+				die("too many queries");
+			names[nq] = argv[i];
+			types[nq++] = type_num(argv[i + 1]);
+		}
+	}
+	if (nq == 0)
+		die("no query");
+	parse_addr(argv[0], argv[1], &dst, &dlen);
+	if ((fd = tcp_connect(&dst, dlen, tmo)) == -1) {
+		printf("connect-failed %s\n", strerror(errno));
+		return 1;
+	}
+	for (i = 0; i < nq; i++) {
+		static struct pkt t;
+		struct reply r;
+		char want[1100];
+		uint8_t lb[2];
+		size_t plen;
+		long long deadline = now_ms() + tmo;
+		ssize_t n;
+
+		qopt_init(&o);
+		o.edns = edns;
+		o.qclass = qclass;
+		if (build_query(&q, names[i], types[i], &o) == -1)
+			die("bad name '%s'", names[i]);
+		t.len = 0;
+		put_name(&t, names[i]);
+		read_name(t.b, t.len, 0, want, sizeof(want));
+		lb[0] = (uint8_t)(q.len >> 8);
+		lb[1] = (uint8_t)q.len;
+		if (write_all(fd, lb, 2, tmo) == -1 ||
+		    write_all(fd, q.b, q.len, tmo) == -1) {
+			printf("%d: write-failed\n", i + 1);
+			bad++;
+			break;
+		}
+		n = read_full(fd, lb, 2, deadline);
+		if (n != 2) {
+			printf("%d: %s\n", i + 1, n == -1 ? "timeout" :
+			    "closed");
+			bad++;
+			break;
+		}
+		plen = (size_t)lb[0] << 8 | lb[1];
+		if (plen < 12) {
+			/* Unframeable from here on: report, go on reading. */
+			printf("%d: bad-frame prefix=%zu\n", i + 1, plen);
+			bad++;
+			continue;
+		}
+		n = read_full(fd, rbuf, plen, deadline);
+		if (n != (ssize_t)plen) {
+			printf("%d: short-frame prefix=%zu (%s)\n", i + 1,
+			    plen, n == -1 ? "timeout" : "closed");
+			bad++;
+			break;
+		}
+		parse_reply(rbuf, plen, &r);
+		if (!r.parsed || !r.qr || r.id != o.id || r.qd != 1 ||
+		    strcmp(r.qname, want) != 0 || r.qtype != types[i]) {
+			printf("%d: mismatch id=%u (sent %u) qr=%u parsed=%d "
+			    "qd=%u qname=%s prefix=%zu\n", i + 1, r.id, o.id,
+			    r.qr, r.parsed, r.qd, r.qname, plen);
+			bad++;
+			continue;
+		}
+		printf("%d: ", i + 1);
+		print_reply(&r, plen);
+	}
+	/* Nothing may follow the last answer. */
+	{
+		long long end = now_ms() + 300;
+		struct pollfd pfd;
+		ssize_t n;
+
+		while (now_ms() < end) {
+			pfd.fd = fd;
+			pfd.events = POLLIN;
+			if (poll(&pfd, 1, (int)(end - now_ms())) <= 0)
+				continue;
+			n = recv(fd, rbuf, sizeof(rbuf), MSG_DONTWAIT);
+			if (n > 0)
+				trailing += (size_t)n;
+			else if (n == 0 || (errno != EAGAIN && errno != EINTR))
+				break;
+		}
+	}
+	close(fd);
+	printf("trailing=%zu\n", trailing);
+	return bad || trailing ? 1 : 0;
+}
+
 /* ---------------------------------------------------- fake upstream */
 
 /*

@@ -450,20 +450,25 @@ START_TEST(soa_owner_uncompressed)
 	size_t			 n, mlen;
 	ldns_pkt		*p;
 
-	/* A CNAME target that matched: not a suffix of the question. */
+	/*
+	 * A CNAME target that matched is not the question name or above it:
+	 * the SOA is owned by the question name instead (RFC 2308: caches
+	 * keep a negative answer only with a SOA at or above the name).
+	 */
 	client_query(&q, "www.example.com", T_A, 1, 0, 0, 0);
 	block_result(&r, RESP_NXDOMAIN, "f");
 	n = block(&q, &r, "tracker.evil.net", out, sizeof(out));
 	exp_head(&e, &q, 3, 0, 1, 0);
-	exp_soa(&e, 0, "tracker.evil.net", 45);
+	exp_soa(&e, DNS_HDR_LEN, NULL, 45);
 	expect_packet(out, n, &e);
 	p = parse(out, n);
-	check_soa(p, "tracker.evil.net.", 45);
+	check_soa(p, "www.example.com.", 45);
 	ldns_pkt_free(p);
 
 	/*
 	 * The question's bytes end in "\3bad\7example\3com\0", but "\3bad"
-	 * starts inside the label "z\3bad": no pointer there.
+	 * starts inside the label "z\3bad": bad.example.com is no ancestor,
+	 * so the question name owns the SOA (no pointer into the label).
 	 */
 	memset(&qp, 0, sizeof(qp));
 	put16(&qp, QID);
@@ -483,10 +488,10 @@ START_TEST(soa_owner_uncompressed)
 	mlen = lname("bad.example.com", m);
 	n = respond_block(&q, &r, m, mlen, OUR_SIZE, out, sizeof(out));
 	exp_head(&e, &q, 3, 0, 1, 0);
-	exp_soa(&e, 0, "bad.example.com", 45);
+	exp_soa(&e, DNS_HDR_LEN, NULL, 45);
 	expect_packet(out, n, &e);
 	p = parse(out, n);
-	check_soa(p, "bad.example.com.", 45);
+	ck_assert_ptr_nonnull(p);
 	ldns_pkt_free(p);
 
 	/* The root as the matched name: a pointer to the question's end. */
