@@ -1519,6 +1519,14 @@ feed_load(const struct config_feed *fc, int track_lines,
 		snprintf(err, errsz, "%s: %s", fc->path,
 		    l.fatal == DOMSET_ERR_SIZE ? "too large (over 4 GB of names)" :
 		    "out of memory");
+	if (f != NULL && report != NULL && st->errors > FEED_REPORT_MAX) {
+		char	 msg[1024];
+
+		/* The first few were shown line by line; then a count. */
+		snprintf(msg, sizeof(msg), "%s: %zu more bad lines not shown",
+		    fc->path, st->errors - FEED_REPORT_MAX);
+		report(arg, msg);
+	}
 	loader_release(&l);
 	fbuf_free(&fb);
 	st->load_seconds = elapsed(&t0);

@@ -32,7 +32,19 @@
  *   dwq blackhole HOST PORT SECONDS
  *       bind UDP HOST:PORT, read and ignore for SECONDS; prints "ready"
  *       once bound, "received N" at the end
- *   dwq upstream HOST PORT SECONDS echo|spoof|badonly|tc
+ *   dwq tcp-flood HOST PORT COUNT SECONDS [--name NAME] [--type T]
+ *            [--class N] [--edns SIZE|none] [--stall MS] [--hold MS]
+ *       pipeline up to COUNT queries on one connection as fast as it takes
+ *       them, never reading a reply; stop after SECONDS or when nothing was
+ *       accepted for --stall MS (default 1000); then hold the connection
+ *       --hold MS; "written=B queries=N stalled=0|1 closed=0|1 ms=T"
+ *   dwq tcp-seq HOST PORT NAME TYPE [NAME TYPE...] [--edns SIZE|none]
+ *            [--class N] [--timeout MS]
+ *       queries one at a time on one connection, each frame checked
+ *       strictly (prefix = bytes that follow, ID and question match);
+ *       one line per query, then "trailing=N" (bytes after the last)
+ *   dwq upstream HOST PORT SECONDS echo|spoof|badonly|tc|big [SIZE]|
+ *            slow [MS]
  *       a scripted upstream on UDP and TCP (see cmd_upstream()); prints
  *       "ready" once bound
  *   dwq jsoncheck FILE [FIELD...]
@@ -1443,8 +1455,76 @@ cmd_tcp_seq(int argc, char **argv)
  *            real one (A 192.0.2.99, question case flipped)
  *   badonly  the three bad replies of spoof, never a good one
  *   tc       UDP: TC=1 with no answer; TCP: A 192.0.2.77
+ *   big [SIZE]
+ *            UDP: TC=1; TCP: for a name starting with "big." a reply of
+ *            exactly SIZE bytes (default 65525) without OPT, one NULL
+ *            record holding the rest; other names A 192.0.2.77
+ *   slow [MS]
+ *            UDP: TC=1; TCP: a length prefix promising 1000 bytes more
+ *            than a reply, then one zero byte every MS (default 300 ms)
+ *            until the peer closes, 60 bytes were sent or time is up
  */
-enum upmode { UP_ECHO, UP_SPOOF, UP_BADONLY, UP_TC };
+enum upmode { UP_ECHO, UP_SPOOF, UP_BADONLY, UP_TC, UP_BIG, UP_SLOW };
+
+/* Is the first label of query q's name (at offset 12) "big"? */
+static int
+up_is_big(const uint8_t *q, size_t qend)
+{
+	return qend >= 12 + 4 + 4 && q[12] == 3 &&
+	    strncasecmp((const char *)q + 13, "big", 3) == 0;
+}
+
+/* Reply r (question only, from up_reply) grown to `size` by a NULL RR. */
+static void
+up_grow(struct pkt *r, size_t size)
+{
+	size_t rdlen = size - r->len - 12;
+
+	r->b[7] = 1;				/* ancount */
+	put16(r, 0xc00c);
+	put16(r, 10);				/* NULL */
+	put16(r, 1);
+	put32(r, 60);
+	put16(r, (unsigned)rdlen);
+	while (rdlen-- > 0)
+		put8(r, 0);
+}
+
+/*
+ * Send the 2-byte prefix of a reply 1000 bytes longer than r, then one
+ * byte every `ms` until the peer closes, 60 bytes went, or `end`.
+ */
+static void
+up_trickle(int cfd, const struct pkt *r, int ms, long long end)
+{
+	size_t want = r->len + 1000;
+	uint8_t lb[2] = { (uint8_t)(want >> 8), (uint8_t)want };
+	int sent;
+
+	if (write_all(cfd, lb, 2, 1000) == -1)
+		return;
+	for (sent = 0; sent < 60 && now_ms() < end; sent++) {
+		long long next = now_ms() + ms;
+		struct pollfd pfd;
+
+		/* Wait out the interval, watching for the peer's close. */
+		while (now_ms() < next) {
+			pfd.fd = cfd;
+			pfd.events = POLLIN;
+			if (poll(&pfd, 1, (int)(next - now_ms())) > 0) {
+				uint8_t b[512];
+				ssize_t n = recv(cfd, b, sizeof(b),
+				    MSG_DONTWAIT);
+
+				if (n == 0 || (n == -1 && errno != EAGAIN &&
+				    errno != EINTR))
+					return;
+			}
+		}
+		if (send(cfd, r->b + sent, 1, MSG_NOSIGNAL | MSG_DONTWAIT) != 1)
+			return;
+	}
+}
 
 /* Build a reply to query q (question at 12..qend) into r. */
 static void
@@ -1547,10 +1627,11 @@ cmd_upstream(int argc, char **argv)
 	enum upmode mode;
 	long long end;
 	unsigned long nudp = 0, ntcp = 0;
-	int ufd, lfd, ofd, secs, one = 1;
+	int ufd, lfd, ofd, secs, one = 1, arg = -1;
 
 	if (argc < 4)
-		die("usage: upstream HOST PORT SECONDS echo|spoof|badonly|tc");
+		die("usage: upstream HOST PORT SECONDS "
+		    "echo|spoof|badonly|tc|big [SIZE]|slow [MS]");
 	secs = (int)num_arg(argv[2], 1, 3600, "seconds");
 	if (strcmp(argv[3], "echo") == 0)
 		mode = UP_ECHO;
@@ -1560,7 +1641,15 @@ cmd_upstream(int argc, char **argv)
 		mode = UP_BADONLY;
 	else if (strcmp(argv[3], "tc") == 0)
 		mode = UP_TC;
-	else
+	else if (strcmp(argv[3], "big") == 0) {
+		mode = UP_BIG;
+		arg = argc > 4 ? (int)num_arg(argv[4], 100, MAXMSG,
+		    "reply size") : 65525;
+	} else if (strcmp(argv[3], "slow") == 0) {
+		mode = UP_SLOW;
+		arg = argc > 4 ? (int)num_arg(argv[4], 1, 10000,
+		    "interval ms") : 300;
+	} else
 		die("unknown mode '%s'", argv[3]);
 	parse_addr(argv[0], argv[1], &sa, &salen);
 	if ((ufd = socket(sa.ss_family, SOCK_DGRAM, 0)) == -1 ||
@@ -1601,6 +1690,8 @@ cmd_upstream(int argc, char **argv)
 				UP_SEND(ufd);
 				break;
 			case UP_TC:
+			case UP_BIG:
+			case UP_SLOW:
 				up_reply(&r, q, qend, id, 1, NULL, 0, NULL);
 				UP_SEND(ufd);
 				break;
@@ -1645,13 +1736,24 @@ cmd_upstream(int argc, char **argv)
 				    &qend, desc, sizeof(desc), &from) == -1)
 					break;
 				ntcp++;
-				if (mode == UP_ECHO)
+				if (mode == UP_SLOW) {
+					up_reply(&r, q, qend, (unsigned)q[0] << 8 |
+					    q[1], 0, NULL, 0, NULL);
+					up_trickle(cfd, &r, arg, end);
+					break;
+				}
+				if (mode == UP_BIG && up_is_big(q, qend)) {
+					up_reply(&r, q, qend, (unsigned)q[0] << 8 |
+					    q[1], 0, NULL, 0, NULL);
+					up_grow(&r, (size_t)arg);
+				} else if (mode == UP_ECHO)
 					up_reply(&r, q, qend, (unsigned)q[0] << 8 |
 					    q[1], 0, NULL, 0, desc);
 				else
 					up_reply(&r, q, qend, (unsigned)q[0] << 8 |
-					    q[1], 0, NULL, mode == UP_TC ?
-					    0xc000024d : 0xc0000263, NULL);
+					    q[1], 0, NULL, mode == UP_SPOOF ||
+					    mode == UP_BADONLY ? 0xc0000263 :
+					    0xc000024d, NULL);
 				lb[0] = (uint8_t)(r.len >> 8);
 				lb[1] = (uint8_t)r.len;
 				if (write_all(cfd, lb, 2, 1000) == -1 ||
@@ -2412,9 +2514,15 @@ usage(void)
 	    "[--timeout MS]\n"
 	    "       dwq tcp-idle HOST PORT MAXMS\n"
 	    "       dwq tcp-hold HOST PORT N MS\n"
+	    "       dwq tcp-flood HOST PORT COUNT SECONDS [--name NAME] "
+	    "[--type T] [--class N]\n"
+	    "                 [--edns SIZE|none] [--stall MS] [--hold MS]\n"
+	    "       dwq tcp-seq HOST PORT NAME TYPE [NAME TYPE...] "
+	    "[--edns SIZE|none] [--class N] [--timeout MS]\n"
 	    "       dwq fuzz HOST PORT COUNT SEED [--sync NAME] [--src ADDR]\n"
 	    "       dwq blackhole HOST PORT SECONDS\n"
-	    "       dwq upstream HOST PORT SECONDS echo|spoof|badonly|tc\n"
+	    "       dwq upstream HOST PORT SECONDS "
+	    "echo|spoof|badonly|tc|big [SIZE]|slow [MS]\n"
 	    "       dwq jsoncheck FILE [FIELD...]\n"
 	    "       dwq jsonfield FILE FIELD\n");
 	exit(2);
@@ -2444,6 +2552,10 @@ main(int argc, char **argv)
 		return cmd_tcp_idle(argc, argv);
 	if (strcmp(cmd, "tcp-hold") == 0)
 		return cmd_tcp_hold(argc, argv);
+	if (strcmp(cmd, "tcp-flood") == 0)
+		return cmd_tcp_flood(argc, argv);
+	if (strcmp(cmd, "tcp-seq") == 0)
+		return cmd_tcp_seq(argc, argv);
 	if (strcmp(cmd, "fuzz") == 0)
 		return cmd_fuzz(argc, argv);
 	if (strcmp(cmd, "blackhole") == 0)
