@@ -333,7 +333,12 @@ dlog_out_answers(struct dlog_out *o, const uint8_t *reply, size_t reply_len,
 	size_t		 i;
 
 	dlog_out_str(o, ",\"answers\":[");
-	if (reply != NULL && reply_len > 0 &&
+	/*
+	 * Parsing is the writer's main cost; replies without answer records
+	 * (every block, NXDOMAIN, NODATA and error) need none.
+	 */
+	if (reply != NULL && reply_len >= DNS_HDR_LEN &&
+	    DNS_ANCOUNT(reply) > 0 &&
 	    ldns_wire2pkt(&pkt, reply, reply_len) == LDNS_STATUS_OK) {
 		an = ldns_pkt_answer(pkt);
 		for (i = 0; an != NULL && i < ldns_rr_list_rr_count(an); i++) {

@@ -21,6 +21,11 @@ vm_kb() {
 	awk -v f="$2:" '$1 == f {print $2}' "/proc/$1/status" 2>/dev/null
 }
 
+# A sanitizer build's memory is no measure of what the daemon keeps (its
+# RSS bounds are skipped there; the stall check still holds).
+SANITIZED=0
+grep -qa -e __asan_init -e __msan_init -e __tsan_init "$DNSWARD" && SANITIZED=1
+
 # A 254-byte name (the longest a question can carry, with the root):
 # three 63-byte labels, a 50-byte one, then SUFFIX (9 bytes, e.g. x.test).
 long_name() {
@@ -74,9 +79,13 @@ hwm=$(vm_kb "$DW_PID" VmHWM)
 note "dnsward VmRSS ${rss0:-?} kB before, ${rss:-?} kB after the flood, VmHWM ${hwm:-?} kB"
 check_eq "flood: the daemon stopped reading the client (writes stalled)" 1 \
     "$(kv stalled "$fl")"
-check_le "flood: dnsward VmRSS while the unread connection is held (kB)" \
-    "${rss:-999999}" 65536
-check_le "flood: dnsward peak RSS (VmHWM, kB)" "${hwm:-999999}" 65536
+if [ "$SANITIZED" = 1 ]; then
+	skip "flood: RSS bounds (sanitizer build: shadow memory, quarantine)"
+else
+	check_le "flood: dnsward VmRSS while the unread connection is held (kB)" \
+	    "${rss:-999999}" 65536
+	check_le "flood: dnsward peak RSS (VmHWM, kB)" "${hwm:-999999}" 65536
+fi
 check_match "after the flood: UDP query answered" "^id=103 rcode=REFUSED " \
     "$("$DWQ" query 127.0.0.1 "$DW_PORT" a.test A --class 3 --id 103 \
     --timeout 2000 2>&1)"
@@ -91,8 +100,9 @@ check_match "after the flooder hung up: fresh TCP connection answered" \
     "$("$DWQ" query 127.0.0.1 "$DW_PORT" a.test A --class 3 --id 105 \
     --tcp --timeout 2000 2>&1)"
 hwm=$(vm_kb "$DW_PID" VmHWM)
-check_le "flood: dnsward peak RSS at the end (VmHWM, kB)" "${hwm:-999999}" \
-    65536
+[ "$SANITIZED" = 1 ] ||
+    check_le "flood: dnsward peak RSS at the end (VmHWM, kB)" \
+    "${hwm:-999999}" 65536
 stop_dnsward TERM
 kill "$LISTENER_PID" 2>/dev/null
 wait_exit "$LISTENER_PID" 20
@@ -141,13 +151,16 @@ wait_exit "$LISTENER_PID" 20
 # one byte every 300 ms.  resolver.timeout 1500ms, one upstream: SERVFAIL
 # within the timeout + 1 s (before the fix: after the whole trickle).
 
-start_listener UP_PORT upstream 60 slow 300
-SLOW_UP=$LISTENER_PID
-DW_TIMEOUT=1500ms start_dnsward slow 1 "127.0.0.1:$UP_PORT"
-note "upstream (slow) 127.0.0.1:$UP_PORT, dnsward port $DW_PORT"
+# The fake upstream serves one TCP connection at a time and (before the
+# fix) the daemon held the trickle open: a fresh upstream and daemon for
+# each client transport, so that one cannot hide behind the other.
 for t in udp tcp; do
 	opt=""
 	[ "$t" = tcp ] && opt=--tcp
+	start_listener UP_PORT upstream 60 slow 300
+	SLOW_UP=$LISTENER_PID
+	DW_TIMEOUT=1500ms start_dnsward "slow-$t" 1 "127.0.0.1:$UP_PORT"
+	note "upstream (slow) 127.0.0.1:$UP_PORT, dnsward port $DW_PORT"
 	t0=$(now_ms)
 	out=$(dw_q slow.test A --id 4242 --timeout 5000 $opt 2>&1)
 	t1=$(now_ms)
@@ -155,12 +168,12 @@ for t in udp tcp; do
 	    "^id=4242 rcode=SERVFAIL " "$out"
 	check_le "$t client, trickling upstream: answered within timeout + 1 s (ms)" \
 	    $((t1 - t0)) 2500
+	# Hang up the trickle (the old daemon would still be waiting on it).
+	kill "$SLOW_UP" 2>/dev/null
+	wait_exit "$SLOW_UP" 20
+	stop_dnsward TERM
+	check_log
 done
-# Hang up the trickle (the old daemon would still be waiting on it).
-kill "$SLOW_UP" 2>/dev/null
-wait_exit "$SLOW_UP" 20
-stop_dnsward TERM
-check_log
 
 # --- 4. and 5. policy answers -----------------------------------------------------
 
