@@ -41,7 +41,7 @@ long_name() {
 # each REFUSED answer is as big as its query) without ever reading, for at
 # most 5 s.  The daemon must stop reading it (the flood stalls: nothing
 # accepted for 1 s) and stay small; before the fix it read everything and
-# queued the answers (~450 MB of RSS in 5 s).
+# queued the answers (all 400,000 in ~1.5 s, ~128 MB of RSS).
 
 start_listener UP_PORT blackhole 60
 DW_SINK="file: /dev/null" start_dnsward flood 1 "127.0.0.1:$UP_PORT"
