@@ -37,6 +37,7 @@
 #include "feed.h"
 #include "wire.h"
 
+#define RPZ_LDNS_MAX	2048	/* longest record text handed to ldns */
 #define DETECT_LINES	50	/* meaningful lines looked at by FEED_AUTO */
 #define RPZ_DEFAULT_TTL	3600	/* no TTL and no $TTL: ldns's default */
 #define NAMEBUF		(DNS_MAX_NAME + 1)
@@ -192,6 +193,8 @@ vec_push(struct vec *v, size_t size, size_t count)
  * mmap of the file: an updater rewriting it in place would SIGBUS us),
  * which goes back to the kernel as soon as the load is done.
  */
+static void	fbuf_free(struct fbuf *);
+
 static int
 fbuf_read(const char *path, struct fbuf *fb, char *err, size_t errsz)
 {
@@ -251,6 +254,9 @@ fail:
 	snprintf(err, errsz, "%s: %s", path, strerror(e));
 	if (fd != -1)
 		close(fd);
+	/* The caller frees nothing on failure: a failed reload must not leak. */
+	if (fb->p != NULL)
+		fbuf_free(fb);
 	return -1;
 }
 
@@ -523,6 +529,11 @@ rpz_add_rr(struct loader *l, uint32_t rec, const struct pending *p)
 	struct pend_rr *rr;
 	uint8_t	*d;
 
+	if (l->rd.n + p->rdlen > UINT32_MAX) {
+		/* Offsets into the rdata are 32 bits, like the arena's. */
+		l->fatal = DOMSET_ERR_SIZE;
+		return;
+	}
 	rr = vec_push(&l->rrs, sizeof(*rr), 1);
 	d = rr != NULL ? vec_push(&l->rd, 1, p->rdlen) : NULL;
 	if (d == NULL) {
@@ -1097,6 +1108,16 @@ rpz_ldns(struct loader *l, const char *s, const char *e)
 		l->recline = start;
 		e = le;
 	}
+	/*
+	 * ldns' zone parser has had memory-safety bugs on hostile input
+	 * (CVE-2020-19860/19861), and an unconfirmed heap corruption was
+	 * seen here under fuzzing: hand it only what a real RPZ record of
+	 * the types we use can look like.
+	 */
+	if (e - s > RPZ_LDNS_MAX) {
+		bad(l, "record longer than %d bytes", RPZ_LDNS_MAX);
+		return;
+	}
 	if ((text = strndup(s, (size_t)(e - s))) == NULL) {
 		l->fatal = DOMSET_ERR_MEM;
 		return;
@@ -1148,7 +1169,8 @@ rpz_directive(struct loader *l, const char *s, const char *e)
 		if (skip_ws(ae, e) != e || ttl_parse(a, ae, &z->ttl) == -1)
 			bad(l, "invalid $TTL");
 	} else
-		bad(l, "unsupported directive %.*s", (int)(t - s), s);
+		bad(l, "unsupported directive %.*s",
+		    (int)(t - s > 64 ? 64 : t - s), s);
 }
 
 /* The fast path for a single-line record; 0, or -1 to ask ldns. */
@@ -1187,7 +1209,8 @@ rpz_fast(struct loader *l, const char *s, const char *e)
 		if (!ttl_seen && ttl_parse(ts[i], te[i], &ttl) == 0)
 			ttl_seen = 1;
 		else if (is_class(ts[i], te[i])) {
-			bad(l, "unsupported class %.*s", (int)(te[i] - ts[i]),
+			bad(l, "unsupported class %.*s",
+			    (int)(te[i] - ts[i] > 64 ? 64 : te[i] - ts[i]),
 			    ts[i]);
 			return 0;
 		} else if (!token_is(ts[i], te[i], "IN"))

@@ -200,6 +200,27 @@ START_TEST(plain_exact)
 }
 END_TEST
 
+START_TEST(rpz_ldns_cap)
+{
+	char	 text[4096];
+	struct feed *f;
+
+	/*
+	 * A record that needs the ldns fallback (parentheses) but is longer
+	 * than any real RPZ record is a bad line; ldns never sees it.
+	 */
+	snprintf(text, sizeof(text), "$ORIGIN rpz.\n"
+	    "x.example CNAME ( . ; %02100d\n )\n"
+	    "y.example CNAME ( . )\n", 0);
+	f = load(text, FEED_RPZ);
+	ck_assert_uint_eq(st.errors, 1);
+	expect_report(0, 2, "record longer than 2048 bytes");
+	expect_none(f, "x.example");
+	expect(f, "y.example", FEED_NXDOMAIN, FEED_SCOPE_EXACT, "y.example");
+	feed_free(f);
+}
+END_TEST
+
 START_TEST(hosts_boilerplate)
 {
 	struct feed *f;
@@ -856,6 +877,7 @@ feed_suite(void)
 	tcase_add_test(tc, plain_exact);
 	tcase_add_test(tc, hosts);
 	tcase_add_test(tc, hosts_boilerplate);
+	tcase_add_test(tc, rpz_ldns_cap);
 	tcase_add_test(tc, adblock);
 	tcase_add_test(tc, rpz_actions);
 	tcase_add_test(tc, rpz_origins);
