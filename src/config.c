@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1138,35 +1139,67 @@ config_id_ok(const char *s)
 	    "abcdefghijklmnopqrstuvwxyz0123456789_.-") == strlen(s);
 }
 
+typedef void (*config_item_fn)(struct config_ctx *, const char *,
+    yaml_node_t *);
+
+/*
+ * Lists of mappings (feeds, groups, rules): the array is allocated at the
+ * list's length before any item is read, so that items can look back at
+ * the ones before them (uniqueness) and pointers into it stay valid.
+ */
+static void *
+config_list_alloc(struct config_ctx *ctx, const char *name, yaml_node_t *node,
+    size_t size)
+{
+	void	*a;
+
+	if ((a = calloc(config_len(node), size)) == NULL)
+		config_err(ctx, node, "%s: out of memory", name);
+	return a;
+}
+
+/* Hand each mapping of the list to fn, as "name[i]". */
+static void
+config_list_each(struct config_ctx *ctx, const char *name, yaml_node_t *node,
+    config_item_fn fn)
+{
+	yaml_node_t	*item;
+	char		 iname[CONFIG_NAMELEN];
+	size_t		 i;
+
+	for (i = 0; i < config_len(node); i++) {
+		if ((item = config_item(ctx, node, i)) == NULL)
+			continue;
+		snprintf(iname, sizeof(iname), "%s[%zu]", name, i);
+		if (config_is_map(ctx, iname, item))
+			fn(ctx, iname, item);
+	}
+}
+
+static void
+config_feed_item(struct config_ctx *ctx, const char *name, yaml_node_t *item)
+{
+	struct config	*cfg = ctx->cfg;
+
+	ctx->feed = &cfg->feeds[cfg->nfeeds++];
+	ctx->feed->line = (int)item->start_mark.line + 1;
+	ctx->feed->col = (int)item->start_mark.column + 1;
+	config_map(ctx, name, item, config_feed_keys);
+	config_require(ctx, name, item, config_feed_required);
+	ctx->feed = NULL;
+}
+
 /* Feeds are only declared here; the feed loader opens the files. */
 static void
 config_feeds(struct config_ctx *ctx, const char *name, yaml_node_t *node)
 {
 	struct config	*cfg = ctx->cfg;
-	yaml_node_t	*item;
-	char		 iname[CONFIG_NAMELEN];
-	size_t		 i;
 
 	if (!config_is_list(ctx, name, node) || config_len(node) == 0)
 		return;
-	if ((cfg->feeds = calloc(config_len(node), sizeof(*cfg->feeds))) ==
-	    NULL) {
-		config_err(ctx, node, "%s: out of memory", name);
-		return;
-	}
-	for (i = 0; i < config_len(node); i++) {
-		if ((item = config_item(ctx, node, i)) == NULL)
-			continue;
-		snprintf(iname, sizeof(iname), "%s[%zu]", name, i);
-		if (!config_is_map(ctx, iname, item))
-			continue;
-		ctx->feed = &cfg->feeds[cfg->nfeeds++];
-		ctx->feed->line = (int)item->start_mark.line + 1;
-		ctx->feed->col = (int)item->start_mark.column + 1;
-		config_map(ctx, iname, item, config_feed_keys);
-		config_require(ctx, iname, item, config_feed_required);
-		ctx->feed = NULL;
-	}
+	if ((cfg->feeds = config_list_alloc(ctx, name, node,
+	    sizeof(*cfg->feeds))) != NULL)
+		config_list_each(ctx, name, node, config_feed_item);
 }
 
 static void
@@ -1302,32 +1335,32 @@ static void
 config_groups(struct config_ctx *ctx, const char *name, yaml_node_t *node)
 {
 	struct config	*cfg = ctx->cfg;
-	yaml_node_t	*item;
-	char		 iname[CONFIG_NAMELEN];
-	size_t		 i;
 
 	if (!config_is_list(ctx, name, node) || config_len(node) == 0)
 		return;
-	if ((cfg->groups = calloc(config_len(node), sizeof(*cfg->groups))) ==
-	    NULL) {
-		config_err(ctx, node, "%s: out of memory", name);
-		return;
-	}
-	for (i = 0; i < config_len(node); i++) {
-		if ((item = config_item(ctx, node, i)) == NULL)
-			continue;
-		snprintf(iname, sizeof(iname), "%s[%zu]", name, i);
-		if (config_is_map(ctx, iname, item))
-			config_group_item(ctx, iname, item);
-	}
+	if ((cfg->groups = config_list_alloc(ctx, name, node,
+	    sizeof(*cfg->groups))) != NULL)
+		config_list_each(ctx, name, node, config_group_item);
+}
+
+/*
+ * Names and priorities of groups (and of rules within a group) must be
+ * unique: items[0..n) are the ones already read, each stride bytes apart
+ * with its name and priority at the given offsets.  what names the kind
+ * ("group", "rule") and list the path used for an unnamed item.
+ */
+static const char *
+config_item_name(const void *items, size_t i, size_t stride, size_t nameoff)
+{
+	return *(char *const *)((const char *)items + i * stride + nameoff);
 }
 
 static void
-config_group_name(struct config_ctx *ctx, const char *name,
-    yaml_node_t *node)
+config_unique_name(struct config_ctx *ctx, const char *name, yaml_node_t *node,
+    const char *what, const void *items, size_t n, size_t stride,
+    size_t nameoff, char **dst)
 {
-	struct config	*cfg = ctx->cfg;
-	const char	*s;
+	const char	*s, *other;
 	size_t		 i;
 
 	if ((s = config_scalar(ctx, name, node)) == NULL)
@@ -1336,16 +1369,51 @@ config_group_name(struct config_ctx *ctx, const char *name,
 		config_err(ctx, node, "%s: empty name", name);
 		return;
 	}
-	for (i = 0; &cfg->groups[i] < ctx->group; i++) {
-		if (cfg->groups[i].name != NULL &&
-		    strcmp(cfg->groups[i].name, s) == 0) {
-			config_err(ctx, node, "%s: duplicate group name '%s'",
-			    name, s);
+	for (i = 0; i < n; i++) {
+		other = config_item_name(items, i, stride, nameoff);
+		if (other != NULL && strcmp(other, s) == 0) {
+			config_err(ctx, node, "%s: duplicate %s name '%s'",
+			    name, what, s);
 			return;
 		}
 	}
-	if ((ctx->group->name = strdup(s)) == NULL)
+	if ((*dst = strdup(s)) == NULL)
 		config_err(ctx, node, "%s: out of memory", name);
+}
+
+static void
+config_unique_priority(struct config_ctx *ctx, const char *name,
+    yaml_node_t *node, const char *what, const char *list, const void *items,
+    size_t n, size_t stride, size_t nameoff, size_t prioff, int *dst)
+{
+	const char	*other;
+	int		 prio;
+	size_t		 i;
+
+	if (config_priority(ctx, name, node, &prio) == -1)
+		return;
+	for (i = 0; i < n; i++) {
+		if (*(const int *)((const char *)items + i * stride +
+		    prioff) != prio)
+			continue;
+		if ((other = config_item_name(items, i, stride, nameoff)) != NULL)
+			config_err(ctx, node, "%s: %d is already used by "
+			    "%s '%s'", name, prio, what, other);
+		else
+			config_err(ctx, node, "%s: %d is already used by "
+			    "%s[%zu]", name, prio, list, i);
+		return;
+	}
+	*dst = prio;
+}
+
+static void
+config_group_name(struct config_ctx *ctx, const char *name,
+    yaml_node_t *node)
+{
+	config_unique_name(ctx, name, node, "group", ctx->cfg->groups,
+	    (size_t)(ctx->group - ctx->cfg->groups), sizeof(*ctx->group),
+	    offsetof(struct config_group, name), &ctx->group->name);
 }
 
 /* Two groups at one priority would apply in no defined order. */
@@ -1353,24 +1421,10 @@ static void
 config_group_priority(struct config_ctx *ctx, const char *name,
     yaml_node_t *node)
 {
-	struct config	*cfg = ctx->cfg;
-	int		 prio;
-	size_t		 i;
-
-	if (config_priority(ctx, name, node, &prio) == -1)
-		return;
-	for (i = 0; &cfg->groups[i] < ctx->group; i++) {
-		if (cfg->groups[i].priority != prio)
-			continue;
-		if (cfg->groups[i].name != NULL)
-			config_err(ctx, node, "%s: %d is already used by "
-			    "group '%s'", name, prio, cfg->groups[i].name);
-		else
-			config_err(ctx, node, "%s: %d is already used by "
-			    "policy.groups[%zu]", name, prio, i);
-		return;
-	}
-	ctx->group->priority = prio;
+	config_unique_priority(ctx, name, node, "group", "policy.groups",
+	    ctx->cfg->groups, (size_t)(ctx->group - ctx->cfg->groups),
+	    sizeof(*ctx->group), offsetof(struct config_group, name),
+	    offsetof(struct config_group, priority), &ctx->group->priority);
 }
 
 /* A scope that matches nobody is a mistake, never a way to disable. */
@@ -1421,9 +1475,6 @@ static void
 config_rules(struct config_ctx *ctx, const char *name, yaml_node_t *node)
 {
 	struct config_group	*g = ctx->group;
-	yaml_node_t		*item;
-	char			 iname[CONFIG_NAMELEN];
-	size_t			 i;
 
 	if (!config_is_list(ctx, name, node))
 		return;
@@ -1432,66 +1483,27 @@ config_rules(struct config_ctx *ctx, const char *name, yaml_node_t *node)
 		    name);
 		return;
 	}
-	if ((g->rules = calloc(config_len(node), sizeof(*g->rules))) == NULL) {
-		config_err(ctx, node, "%s: out of memory", name);
-		return;
-	}
-	for (i = 0; i < config_len(node); i++) {
-		if ((item = config_item(ctx, node, i)) == NULL)
-			continue;
-		snprintf(iname, sizeof(iname), "%s[%zu]", name, i);
-		if (config_is_map(ctx, iname, item))
-			config_rule_item(ctx, iname, item);
-	}
+	if ((g->rules = config_list_alloc(ctx, name, node,
+	    sizeof(*g->rules))) != NULL)
+		config_list_each(ctx, name, node, config_rule_item);
 }
 
 static void
 config_rule_name(struct config_ctx *ctx, const char *name, yaml_node_t *node)
 {
-	struct config_group	*g = ctx->group;
-	const char		*s;
-	size_t			 i;
-
-	if ((s = config_scalar(ctx, name, node)) == NULL)
-		return;
-	if (*s == '\0') {
-		config_err(ctx, node, "%s: empty name", name);
-		return;
-	}
-	for (i = 0; &g->rules[i] < ctx->rule; i++) {
-		if (g->rules[i].name != NULL &&
-		    strcmp(g->rules[i].name, s) == 0) {
-			config_err(ctx, node, "%s: duplicate rule name '%s'",
-			    name, s);
-			return;
-		}
-	}
-	if ((ctx->rule->name = strdup(s)) == NULL)
-		config_err(ctx, node, "%s: out of memory", name);
+	config_unique_name(ctx, name, node, "rule", ctx->group->rules,
+	    (size_t)(ctx->rule - ctx->group->rules), sizeof(*ctx->rule),
+	    offsetof(struct config_rule, name), &ctx->rule->name);
 }
 
 static void
 config_rule_priority(struct config_ctx *ctx, const char *name,
     yaml_node_t *node)
 {
-	struct config_group	*g = ctx->group;
-	int			 prio;
-	size_t			 i;
-
-	if (config_priority(ctx, name, node, &prio) == -1)
-		return;
-	for (i = 0; &g->rules[i] < ctx->rule; i++) {
-		if (g->rules[i].priority != prio)
-			continue;
-		if (g->rules[i].name != NULL)
-			config_err(ctx, node, "%s: %d is already used by "
-			    "rule '%s'", name, prio, g->rules[i].name);
-		else
-			config_err(ctx, node, "%s: %d is already used by "
-			    "rules[%zu]", name, prio, i);
-		return;
-	}
-	ctx->rule->priority = prio;
+	config_unique_priority(ctx, name, node, "rule", "rules",
+	    ctx->group->rules, (size_t)(ctx->rule - ctx->group->rules),
+	    sizeof(*ctx->rule), offsetof(struct config_rule, name),
+	    offsetof(struct config_rule, priority), &ctx->rule->priority);
 }
 
 /* Conditions are ANDed; a rule without one would match every query. */

@@ -298,13 +298,9 @@ dlog_out_time(struct dlog_out *o, const struct timespec *ts)
 static void
 dlog_out_type(struct dlog_out *o, const char *key, uint16_t type)
 {
-	const ldns_rr_descriptor *d = ldns_rr_descript(type);
+	char	 buf[16];
 
-	if (d != NULL && d->_name != NULL && d->_type == type && type != 0) {
-		dlog_out_field(o, key, d->_name);
-		return;
-	}
-	dlog_out_ldns(o, key, ldns_rr_type2str(type));
+	dlog_out_field(o, key, wire_type_name(type, buf, sizeof(buf)));
 }
 
 static void

@@ -862,17 +862,6 @@ is_class(const char *s, const char *e)
 	    ((size_t)(e - s) > 5 && strncasecmp(s, "CLASS", 5) == 0);
 }
 
-static const char *
-type_name(uint16_t type, char *buf, size_t sz)
-{
-	const ldns_rr_descriptor *d = ldns_rr_descript(type);
-
-	if (d != NULL && d->_name != NULL)
-		return d->_name;
-	snprintf(buf, sz, "TYPE%u", type);
-	return buf;
-}
-
 /*
  * The action of "CNAME target" (RPZ's encodings), or -1 after reporting.
  * A CNAME to the owner itself is the older form of rpz-passthru.
@@ -988,7 +977,7 @@ rpz_record(struct loader *l, const uint8_t *owner, size_t ownerlen,
 		break;
 	default:
 		bad(l, "unsupported record type %s",
-		    type_name(type, tbuf, sizeof(tbuf)));
+		    wire_type_name(type, tbuf, sizeof(tbuf)));
 		return;
 	}
 	if (act == FEED_OVERRIDE && rdlen == 0) {

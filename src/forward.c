@@ -168,7 +168,6 @@ fwd_start(struct query *q)
 	q->fwd.bev = NULL;
 	q->fwd.pos = 0;
 	q->fwd.tcp = 0;
-	q->fwd.answered = 0;
 	q->fwd.last_up = -1;
 	clock_gettime(CLOCK_MONOTONIC, &q->fwd.deadline);
 	q->fwd.deadline.tv_sec += total / 1000;

@@ -40,7 +40,6 @@ struct fwd {
 	uint8_t			 norder;
 	uint8_t			 pos;		/* index into order */
 	uint8_t			 tcp;		/* this try is over TCP */
-	uint8_t			 answered;
 	uint8_t			 pkt[FWD_QUERY_MAX];
 	uint16_t		 pktlen;
 	struct timespec		 deadline;	/* monotonic */

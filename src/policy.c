@@ -221,17 +221,6 @@ name_tld(const uint8_t *name, size_t len, char *out, size_t outsz)
 	return 0;
 }
 
-static const char *
-type_name(uint16_t type, char *buf, size_t bufsz)
-{
-	const ldns_rr_descriptor *d = ldns_rr_descript(type);
-
-	if (d != NULL && d->_name != NULL)
-		return d->_name;
-	snprintf(buf, bufsz, "TYPE%u", type);
-	return buf;
-}
-
 static int
 match_qtype(struct eval *e, const struct config_rule *cr)
 {
@@ -241,11 +230,11 @@ match_qtype(struct eval *e, const struct config_rule *cr)
 	for (i = 0; i < cr->nqtypes; i++)
 		if (cr->qtypes[i] == e->pq->qtype) {
 			trace(e, "      qtype: %s is listed\n",
-			    type_name(e->pq->qtype, buf, sizeof(buf)));
+			    wire_type_name(e->pq->qtype, buf, sizeof(buf)));
 			return 1;
 		}
 	trace(e, "      qtype: %s not listed\n",
-	    type_name(e->pq->qtype, buf, sizeof(buf)));
+	    wire_type_name(e->pq->qtype, buf, sizeof(buf)));
 	return 0;
 }
 

@@ -153,7 +153,13 @@ query_keep_decision(struct query *q, const struct policy_result *res,
 	 * matched_name in the log is the name that was checked (the query
 	 * name or a CNAME target of its answer); the feed entry that matched
 	 * it starts at pres.matched_off and owns the SOA of negative answers.
+	 * Only rule decisions and blocks use it: the default allow, most of
+	 * the traffic, copies nothing.
 	 */
+	if (res->rule == NULL && res->verdict != POLICY_BLOCK) {
+		q->matchedlen = 0;
+		return;
+	}
 	memcpy(q->matched, name, namelen);
 	q->matchedlen = namelen;
 	if (q->pres.matched_off >= namelen)

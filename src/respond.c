@@ -58,9 +58,15 @@ respond_ede_text(const struct policy_result *res, char *buf, size_t bufsz)
 	utf8_cut(buf);
 }
 
-/* Is name the question name or one of its ancestors (label boundary)? */
-static int
-name_is_suffix(const struct query *q, const uint8_t *name, size_t len)
+/*
+ * Where in the question name the SOA owner starts: the matched name when
+ * it is the question name or one of its ancestors (at a label boundary),
+ * else the question name itself.  RFC 2308: caches keep a negative answer
+ * only with a SOA at or above the name, so the owner is always written as
+ * a pointer into the question.
+ */
+static size_t
+soa_owner_offset(const struct query *q, const uint8_t *name, size_t len)
 {
 	size_t	 off, i = 0;
 
@@ -70,21 +76,7 @@ name_is_suffix(const struct query *q, const uint8_t *name, size_t len)
 	off = q->q.namelen - len;
 	while (i < off)
 		i += (size_t)q->q.name[i] + 1;
-	return i == off;
-}
-
-/* Owner of a record: a pointer into the question when it is a suffix. */
-static size_t
-put_owner(const struct query *q, const uint8_t *name, size_t len,
-    uint8_t *out, size_t n)
-{
-	if (name_is_suffix(q, name, len)) {
-		wire_put16(out + n, (uint16_t)(0xc000 |
-		    (DNS_HDR_LEN + q->q.namelen - len)));
-		return n + 2;
-	}
-	memcpy(out + n, name, len);
-	return n + len;
+	return i == off ? off : 0;
 }
 
 static size_t
@@ -102,14 +94,14 @@ put_rr_head(uint8_t *out, size_t n, uint16_t type, uint32_t ttl,
 }
 
 static size_t
-put_soa(const struct query *q, const uint8_t *owner, size_t ownerlen,
-    uint32_t ttl, uint8_t *out, size_t n)
+put_soa(size_t owner_off, uint32_t ttl, uint8_t *out, size_t n)
 {
 	size_t	 rdlen = sizeof(soa_mname) + sizeof(soa_rname) + 20;
 	uint32_t vals[5] = { 1, 3600, 600, 86400, ttl };
 	size_t	 i;
 
-	n = put_owner(q, owner, ownerlen, out, n);
+	wire_put16(out + n, (uint16_t)(0xc000 | (DNS_HDR_LEN + owner_off)));
+	n += 2;
 	n = put_rr_head(out, n, TYPE_SOA, ttl, (uint16_t)rdlen);
 	memcpy(out + n, soa_mname, sizeof(soa_mname));	/* NUL = root */
 	n += sizeof(soa_mname);
@@ -211,16 +203,8 @@ respond_block(const struct query *q, const struct policy_result *res,
 		an = put_override(q, res, out, &n, outsz);
 	if ((res->response == RESP_OVERRIDE && an == 0) ||
 	    res->response == RESP_NXDOMAIN || res->response == RESP_NODATA) {
-		/*
-		 * The SOA owner must be the question name or above it (RFC
-		 * 2308) for caches to keep the negative answer: a blocked
-		 * CNAME target elsewhere yields the question name itself.
-		 */
-		if (!name_is_suffix(q, matched, matchedlen)) {
-			matched = q->q.name;
-			matchedlen = q->q.namelen;
-		}
-		n = put_soa(q, matched, matchedlen, res->ttl, out, n);
+		n = put_soa(soa_owner_offset(q, matched, matchedlen), res->ttl,
+		    out, n);
 		ns = 1;
 	}
 	wire_put16(out + 6, (uint16_t)an);

@@ -562,7 +562,6 @@ udp_listen(struct worker *w, const struct addr *a, char *err, size_t errsz)
 
 	if ((u->fd = sock_listen(a, SOCK_DGRAM, err, errsz)) == -1)
 		return -1;
-	u->w = w;
 	u->ev = event_new(w->base, u->fd, EV_READ | EV_PERSIST, udp_read, w);
 	if (u->ev == NULL || event_add(u->ev, NULL) == -1) {
 		snprintf(err, errsz, "listen: cannot add event");

@@ -38,7 +38,6 @@ struct daemon {
 struct udp_listener {
 	int			 fd;
 	struct event		*ev;
-	struct worker		*w;
 };
 
 struct tcp_conn;

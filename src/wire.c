@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <ldns/ldns.h>
+
 #include "wire.h"
 
 /* A name has at most 127 labels, so more jumps than that is a loop. */
@@ -270,4 +272,16 @@ wire_put_opt(uint8_t *out, size_t n, uint16_t udp_size, uint8_t ext_rcode,
 	out[n + 8] = 0;
 	wire_put16(out + n + 9, rdlen);
 	return n + WIRE_OPT_LEN;
+}
+
+const char *
+wire_type_name(uint16_t type, char *buf, size_t bufsz)
+{
+	const ldns_rr_descriptor *d = ldns_rr_descript(type);
+
+	/* Unassigned slots of ldns' table have no name or another type. */
+	if (d != NULL && d->_name != NULL && d->_type == type && type != 0)
+		return d->_name;
+	snprintf(buf, bufsz, "TYPE%u", type);
+	return buf;
 }

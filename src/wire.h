@@ -169,4 +169,10 @@ size_t	wire_put_question(uint8_t *out, size_t n, const uint8_t *name,
 size_t	wire_put_opt(uint8_t *out, size_t n, uint16_t udp_size,
 	    uint8_t ext_rcode, int do_bit, uint16_t rdlen);
 
+/*
+ * The mnemonic of an RR type ("A", "MX"), or "TYPEnnn" written into buf
+ * (at least 16 bytes) for types without one.  No allocation.
+ */
+const char *wire_type_name(uint16_t type, char *buf, size_t bufsz);
+
 #endif /* DNSWARD_WIRE_H */
