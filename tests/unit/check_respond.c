@@ -911,6 +911,47 @@ chase_query(struct query *q, int edns)
 	q->pres.feed = "f";
 }
 
+/* 1 if s is complete UTF-8 (no sequence cut short at the end). */
+static int
+utf8_complete(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t	 need;
+
+	while (*p != '\0') {
+		need = *p < 0x80 ? 1 : *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : 2;
+		while (--need > 0)
+			if ((*++p & 0xc0) != 0x80)
+				return 0;
+		p++;
+	}
+	return 1;
+}
+
+/* RFC 8914 wants UTF-8: a cut EDE text never ends inside a character. */
+START_TEST(ede_text_utf8_cut)
+{
+	struct policy_result	 r;
+	char			 buf[64];
+	size_t			 sz;
+
+	memset(&r, 0, sizeof(r));
+	r.rule = "r\xc3\xa9gle-\xe2\x82\xac-\xf0\x9f\x94\x92-\xc3\xa9\xc3\xa9";
+	r.group = "g";
+	r.feed = "f";
+	for (sz = 1; sz <= sizeof(buf); sz++) {
+		respond_ede_text(&r, buf, sz);
+		ck_assert_msg(utf8_complete(buf), "size %zu: '%s'", sz, buf);
+		ck_assert(strncmp(buf, "blocked by rule 'r", strlen(buf) <
+		    18 ? strlen(buf) : 18) == 0);
+	}
+	/* Uncut when it fits. */
+	respond_ede_text(&r, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "blocked by rule 'r\xc3\xa9gle-\xe2\x82\xac-"
+	    "\xf0\x9f\x94\x92-\xc3\xa9\xc3\xa9' in group 'g' (feed 'f')");
+}
+END_TEST
+
 START_TEST(chase_answer)
 {
 	static const char *const answer[] = {
@@ -1089,6 +1130,7 @@ respond_suite(void)
 	tcase_add_test(tc, cname_target);
 	tcase_add_test(tc, chase_answer);
 	tcase_add_test(tc, chase_nxdomain);
+	tcase_add_test(tc, ede_text_utf8_cut);
 	suite_add_tcase(s, tc);
 	return s;
 }
