@@ -174,6 +174,17 @@ static void	config_override_cname(struct config_ctx *, const char *,
 static void	config_override_ttl(struct config_ctx *, const char *,
 		    yaml_node_t *);
 static void	config_log(struct config_ctx *, const char *, yaml_node_t *);
+static void	config_cache(struct config_ctx *, const char *, yaml_node_t *);
+static void	config_cache_size(struct config_ctx *, const char *,
+		    yaml_node_t *);
+static void	config_cache_min_ttl(struct config_ctx *, const char *,
+		    yaml_node_t *);
+static void	config_cache_max_ttl(struct config_ctx *, const char *,
+		    yaml_node_t *);
+static void	config_cache_neg_ttl(struct config_ctx *, const char *,
+		    yaml_node_t *);
+static void	config_cache_stale(struct config_ctx *, const char *,
+		    yaml_node_t *);
 static void	config_decisions(struct config_ctx *, const char *,
 		    yaml_node_t *);
 static void	config_log_file(struct config_ctx *, const char *,
@@ -189,6 +200,7 @@ static const struct config_key config_top_keys[] = {
 	{ "feeds",		config_feeds },
 	{ "policy",		config_policy },
 	{ "log",		config_log },
+	{ "cache",		config_cache },
 	{ NULL,			NULL }
 };
 
@@ -211,6 +223,15 @@ static const struct config_key config_resolver_keys[] = {
 	{ "mode",		config_mode },
 	{ "upstreams",		config_upstreams },
 	{ "timeout",		config_timeout },
+	{ NULL,			NULL }
+};
+
+static const struct config_key config_cache_keys[] = {
+	{ "size",		config_cache_size },
+	{ "min-ttl",		config_cache_min_ttl },
+	{ "max-ttl",		config_cache_max_ttl },
+	{ "negative-max-ttl",	config_cache_neg_ttl },
+	{ "serve-stale",	config_cache_stale },
 	{ NULL,			NULL }
 };
 
@@ -804,6 +825,138 @@ static void
 config_resolver(struct config_ctx *ctx, const char *name, yaml_node_t *node)
 {
 	config_section(ctx, name, node, config_resolver_keys);
+}
+
+/*
+ * cache:
+ */
+
+static void
+config_cache(struct config_ctx *ctx, const char *name, yaml_node_t *node)
+{
+	struct config	*cfg = ctx->cfg;
+	int		 nerr = ctx->nerr;
+
+	config_section(ctx, name, node, config_cache_keys);
+	if (ctx->nerr == nerr && cfg->cache_min_ttl > cfg->cache_max_ttl)
+		config_err(ctx, node, "%s: min-ttl (%u s) is above max-ttl "
+		    "(%u s)", name, cfg->cache_min_ttl, cfg->cache_max_ttl);
+}
+
+/* "256MB", "64k", "1G", "1048576" (bytes); K, M, G are powers of 1024. */
+int
+config_parse_size(const char *text, size_t *bytes, const char **why)
+{
+	unsigned long long	 v, mult = 1;
+	char			*end;
+
+	if (*text < '0' || *text > '9') {
+		*why = "expected a number with an optional unit (k, MB, G)";
+		return -1;
+	}
+	errno = 0;
+	v = strtoull(text, &end, 10);
+	if (errno == ERANGE) {
+		*why = "too large";
+		return -1;
+	}
+	switch (*end) {
+	case '\0':
+		break;
+	case 'k': case 'K':
+		mult = 1ULL << 10;
+		break;
+	case 'm': case 'M':
+		mult = 1ULL << 20;
+		break;
+	case 'g': case 'G':
+		mult = 1ULL << 30;
+		break;
+	default:
+		*why = "unknown unit (use k, MB or G)";
+		return -1;
+	}
+	if (*end != '\0') {
+		end++;
+		if (strcmp(end, "B") == 0 || strcmp(end, "b") == 0 ||
+		    strcmp(end, "iB") == 0)
+			end += strlen(end);
+		if (*end != '\0') {
+			*why = "unknown unit (use k, MB or G)";
+			return -1;
+		}
+	}
+	if (v > (unsigned long long)SIZE_MAX / mult) {
+		*why = "too large";
+		return -1;
+	}
+	*bytes = (size_t)(v * mult);
+	return 0;
+}
+
+static void
+config_cache_size(struct config_ctx *ctx, const char *name, yaml_node_t *node)
+{
+	const char	*s, *why;
+	size_t		 v;
+
+	if ((s = config_scalar(ctx, name, node)) == NULL)
+		return;
+	if (strcmp(s, "off") == 0) {
+		ctx->cfg->cache_size = 0;
+		return;
+	}
+	if (config_parse_size(s, &v, &why) == -1) {
+		config_err(ctx, node, "%s: bad size '%s': %s", name, s, why);
+		return;
+	}
+	if (v != 0 && v < CONFIG_CACHE_MIN) {
+		config_err(ctx, node, "%s: %s is too small (at least 64k; 0 or "
+		    "off turns the cache off)", name, s);
+		return;
+	}
+	if ((unsigned long long)v > CONFIG_CACHE_MAX) {
+		config_err(ctx, node, "%s: %s is too large (at most 1024G)",
+		    name, s);
+		return;
+	}
+	ctx->cfg->cache_size = v;
+}
+
+static void
+config_cache_min_ttl(struct config_ctx *ctx, const char *name,
+    yaml_node_t *node)
+{
+	config_ttl(ctx, name, node, 0, 86400, "0..1d",
+	    &ctx->cfg->cache_min_ttl);
+}
+
+static void
+config_cache_max_ttl(struct config_ctx *ctx, const char *name,
+    yaml_node_t *node)
+{
+	config_ttl(ctx, name, node, 1, 7 * 86400, "1s..7d",
+	    &ctx->cfg->cache_max_ttl);
+}
+
+static void
+config_cache_neg_ttl(struct config_ctx *ctx, const char *name,
+    yaml_node_t *node)
+{
+	config_ttl(ctx, name, node, 0, 86400, "0..1d",
+	    &ctx->cfg->cache_negative_max_ttl);
+}
+
+static void
+config_cache_stale(struct config_ctx *ctx, const char *name, yaml_node_t *node)
+{
+	if (node->type == YAML_SCALAR_NODE &&
+	    strcmp((const char *)node->data.scalar.value, "off") == 0) {
+		ctx->cfg->cache_serve_stale = 0;
+		return;
+	}
+	config_ttl(ctx, name, node, 1, 7 * 86400, "1s..7d, or off",
+	    &ctx->cfg->cache_serve_stale);
 }
 
 static void
@@ -2209,6 +2362,11 @@ config_defaults(struct config *cfg)
 	cfg->redirection = REDIR_INSPECT;
 	cfg->block_ttl = 60;
 	cfg->ngroups = 0;
+	cfg->cache_size = 256 << 20;
+	cfg->cache_min_ttl = 0;
+	cfg->cache_max_ttl = 86400;
+	cfg->cache_negative_max_ttl = 3600;
+	cfg->cache_serve_stale = 0;
 	if (config_default_acl(cfg) == -1) {
 		config_release(cfg);
 		return -1;

@@ -151,6 +151,13 @@ struct config {
 	struct config_group *groups;		/* in file order */
 	size_t		 ngroups;
 
+	/* cache: */
+	size_t		 cache_size;		/* bytes; 0: no cache */
+	uint32_t	 cache_min_ttl;		/* seconds */
+	uint32_t	 cache_max_ttl;
+	uint32_t	 cache_negative_max_ttl;
+	uint32_t	 cache_serve_stale;	/* seconds; 0: off */
+
 	/* log.decisions: */
 	char		*log_file;		/* NULL: no file sink */
 	int		 log_stdout;
@@ -204,5 +211,14 @@ void	config_release(struct config *cfg);
 /* "1500ms", "2s", "5m", "1h", "1d", "250" (ms when no unit). */
 int	config_parse_duration_ms(const char *text, unsigned *ms,
 	    const char **why);
+
+/*
+ * "256MB", "64k", "1G", "1048576": bytes, units k/M/G (powers of 1024,
+ * with an optional B or iB).  0 or -1 with a reason in *why.
+ */
+int	config_parse_size(const char *text, size_t *bytes, const char **why);
+
+#define CONFIG_CACHE_MIN	(64ULL << 10)
+#define CONFIG_CACHE_MAX	(1024ULL << 30)
 
 #endif /* DNSWARD_CONFIG_H */

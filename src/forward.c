@@ -239,7 +239,7 @@ fwd_got(struct query *q, uint8_t *resp, size_t len,
 	}
 	fwd_mark(q, 1, 0);
 	fwd_cleanup(q);
-	query_answer(q, resp, len, edns);
+	query_resolved(q, resp, len, edns);
 }
 
 static void
@@ -405,7 +405,7 @@ fwd_try(struct query *q)
 
 	if (ms <= 0 || q->fwd.pos >= q->fwd.norder) {
 		fwd_cleanup(q);
-		query_fail(q, DNS_RCODE_SERVFAIL, 22, "upstream-failure");
+		query_unresolved(q);
 		return;
 	}
 	if (ms > (long)cfg->timeout_ms)

@@ -21,6 +21,7 @@
 #include <yaml.h>
 
 #include "acl.h"
+#include "cache.h"
 #include "config.h"
 #include "addr.h"
 #include "dlog.h"
@@ -211,6 +212,14 @@ run(struct config *cfg)
 	signal(SIGPIPE, SIG_IGN);
 	if ((d.policy = load_policy(cfg, 0, stderr)) == NULL)
 		exit(1);
+	if (cfg->cache_size > 0) {
+		struct cache_config cc = { cfg->cache_size, cfg->cache_min_ttl,
+		    cfg->cache_max_ttl, cfg->cache_negative_max_ttl,
+		    cfg->cache_serve_stale };
+
+		if ((d.cache = cache_new(&cc, err, sizeof(err))) == NULL)
+			fatalx("%s", err);
+	}
 	if (sinks.file != NULL || sinks.to_stdout || sinks.to_syslog) {
 		d.dlog = dlog_new(&sinks, n, DLOG_RING_BYTES, err, sizeof(err));
 		if (d.dlog == NULL)
@@ -242,6 +251,20 @@ run(struct config *cfg)
 		event_free(ev[i]);
 	event_base_free(m.base);
 	policy_free((struct policy *)d.policy);
+	if (d.cache != NULL) {
+		struct cache_stats cs;
+
+		cache_get_stats(d.cache, &cs);
+		log_info("cache: %llu entries, %llu of %llu bytes, %llu hits, "
+		    "%llu misses, %llu stale, %llu evicted",
+		    (unsigned long long)cs.entries,
+		    (unsigned long long)cs.bytes,
+		    (unsigned long long)cs.max_bytes,
+		    (unsigned long long)cs.hits, (unsigned long long)cs.misses,
+		    (unsigned long long)cs.stale,
+		    (unsigned long long)cs.evictions);
+		cache_free(d.cache);
+	}
 	log_info("stopped");
 	return 0;
 }

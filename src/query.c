@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "acl.h"
+#include "cache.h"
 #include "dlog.h"
 #include "forward.h"
 #include "policy.h"
@@ -17,6 +18,7 @@
 #include "wire.h"
 
 /* RFC 8914 info-codes used here. */
+#define EDE_STALE		3
 #define EDE_BLOCKED		15
 #define EDE_PROHIBITED		18
 #define EDE_NO_REACHABLE	22
@@ -343,12 +345,16 @@ query_rewrite(const struct query *q, const uint8_t *resp, size_t len,
 		if ((n = query_put_opt(q, e->ext_rcode, edns_size, -1, NULL, out,
 		    n, outsz)) == 0)
 			return 0;
-		if (e->present) {
-			size_t add = copy_ede(resp, e, out, n, outsz);
-
-			wire_put16(out + optpos + 9, (uint16_t)add);
-			n += add;
+		if (e->present)
+			n += copy_ede(resp, e, out, n, outsz);
+		if (q->stale && n + 6 <= outsz) {
+			/* RFC 8767 / RFC 8914: say the answer is stale. */
+			wire_put16(out + n, EDNS_OPT_EDE);
+			wire_put16(out + n + 2, 2);
+			wire_put16(out + n + 4, EDE_STALE);
+			n += 6;
 		}
+		wire_put16(out + optpos + 9, (uint16_t)(n - optpos - WIRE_OPT_LEN));
 		arcount++;
 	} else if (e->present && e->ext_rcode != 0) {
 		/* An extended rcode cannot be told without EDNS. */
@@ -378,6 +384,7 @@ fill_record(const struct query *q, struct dlog_rec *r)
 	r->rcode = q->rcode;
 	r->action = q->action;
 	r->reason = q->reason;
+	r->cache = q->cache;
 	if (q->has_pres && q->pres.rule != NULL) {
 		snprintf(r->group, sizeof(r->group), "%s", q->pres.group);
 		snprintf(r->rule, sizeof(r->rule), "%s", q->pres.rule);
@@ -526,7 +533,7 @@ query_answer(struct query *q, uint8_t *resp, size_t len,
 			    &q->chase_len, &q->chase_ttl)) {
 				/* A CNAME override: resolve its target now. */
 				q->chase = 1;
-				fwd_start(q);
+				query_resolve(q);
 				return;
 			}
 			query_policy_answer(q);
@@ -544,6 +551,95 @@ query_answer(struct query *q, uint8_t *resp, size_t len,
 	    (q->edns.present && !q->chase ? e->ext_rcode << 4 : 0);
 	n = truncate_udp(q, w->sbuf, n);
 	query_end(q, w->sbuf, n);
+}
+
+/* The cache key of what q asks upstream; name receives it lower-cased. */
+static void
+query_cache_key(const struct query *q, struct cache_key *k, uint8_t *name)
+{
+	const uint8_t	*un;
+	size_t		 len;
+
+	un = query_upstream_name(q, &len);
+	memcpy(name, un, len);
+	wire_name_lower(name, len);
+	k->name = name;
+	k->namelen = len;
+	k->qtype = q->q.qtype;
+	k->qclass = q->q.qclass;
+	k->flags = (q->edns.do_bit ? CACHE_DO : 0) | (q->cd ? CACHE_CD : 0);
+}
+
+void
+query_resolve(struct query *q)
+{
+	struct worker		*w = q->w;
+	struct cache_key	 k;
+	struct wire_edns	 e;
+	struct query		*held;
+	uint8_t			 name[DNS_MAX_NAME];
+	size_t			 n;
+
+	if (w->d->cache != NULL) {
+		query_cache_key(q, &k, name);
+		if (cache_lookup(w->d->cache, &k, 0, cache_now(), w->cbuf,
+		    sizeof(w->cbuf), &n, &e) == CACHE_HIT) {
+			q->cache = "hit";
+			query_answer(q, w->cbuf, n, &e);
+			return;
+		}
+		q->cache = "miss";
+	}
+	if (q == &w->scratch) {
+		if ((held = server_hold(q)) == NULL) {
+			query_fail(q, -1, -1, "overload");
+			return;
+		}
+		q = held;
+	}
+	fwd_start(q);
+}
+
+void
+query_resolved(struct query *q, uint8_t *resp, size_t len,
+    const struct wire_edns *e)
+{
+	struct cache_key	 k;
+	uint8_t			 name[DNS_MAX_NAME];
+
+	/*
+	 * What the upstream said is stored, not what the policy made of it.
+	 * Answers to RD=0 queries may be partial: served, not kept.
+	 */
+	if (q->w->d->cache != NULL && q->rd) {
+		query_cache_key(q, &k, name);
+		cache_store(q->w->d->cache, &k, resp, len, e, cache_now());
+	}
+	query_answer(q, resp, len, e);
+}
+
+void
+query_unresolved(struct query *q)
+{
+	struct worker		*w = q->w;
+	struct cache_key	 k;
+	struct wire_edns	 e;
+	enum cache_result	 r;
+	uint8_t			 name[DNS_MAX_NAME];
+	size_t			 n;
+
+	if (w->d->cache != NULL && w->d->cfg->cache_serve_stale > 0) {
+		query_cache_key(q, &k, name);
+		r = cache_lookup(w->d->cache, &k, 1, cache_now(), w->cbuf,
+		    sizeof(w->cbuf), &n, &e);
+		if (r != CACHE_MISS) {
+			q->cache = r == CACHE_STALE ? "stale" : "hit";
+			q->stale = r == CACHE_STALE;
+			query_answer(q, w->cbuf, n, &e);
+			return;
+		}
+	}
+	query_fail(q, DNS_RCODE_SERVFAIL, EDE_NO_REACHABLE, "upstream-failure");
 }
 
 enum query_stage
@@ -566,7 +662,6 @@ void
 query_receive(struct query *q, const uint8_t *pkt, size_t len)
 {
 	struct query_verdict v;
-	struct query	*held;
 
 	switch (query_check(q, pkt, len, &v)) {
 	case QUERY_NEXT:	/* not reached: the policy stage decides */
@@ -582,10 +677,7 @@ query_receive(struct query *q, const uint8_t *pkt, size_t len)
 		query_policy_answer(q);
 		break;
 	case QUERY_RESOLVE:
-		if ((held = server_hold(q)) == NULL)
-			query_fail(q, -1, -1, "overload");
-		else
-			fwd_start(held);
+		query_resolve(q);
 		break;
 	}
 }

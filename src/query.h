@@ -73,6 +73,10 @@ struct query {
 	size_t			 chase_len;
 	uint32_t		 chase_ttl;
 
+	/* The cache: "hit", "miss", "stale" for the log; NULL: not asked. */
+	const char		*cache;
+	int			 stale;		/* answered from an expired entry */
+
 	struct fwd		 fwd;		/* upstream state while held */
 };
 
@@ -119,10 +123,31 @@ enum query_stage query_check(struct query *q, const uint8_t *pkt,
 void	query_receive(struct query *q, const uint8_t *pkt, size_t len);
 
 /*
+ * q must be resolved (its question, or a CNAME override's target): answer
+ * it from the cache, or hold it (if it is the scratch query) and hand it to
+ * the forwarder.
+ */
+void	query_resolve(struct query *q);
+
+/*
  * The forwarder has a validated upstream reply resp[0..len) (ID, question
- * and structure checked; edns describes its OPT).  Rewrite it for the
- * client (ID, flags, question case, OPT, truncation) and end the query.
- * resp may be modified.
+ * and structure checked; edns describes its OPT).  Store it in the cache,
+ * then answer with it (query_answer()).
+ */
+void	query_resolved(struct query *q, uint8_t *resp, size_t len,
+	    const struct wire_edns *edns);
+
+/*
+ * Every upstream failed: answer from an expired cache entry when
+ * serve-stale allows one, else SERVFAIL.
+ */
+void	query_unresolved(struct query *q);
+
+/*
+ * Answer q with the reply resp[0..len) (from an upstream or the cache;
+ * edns describes its OPT): check its CNAME/DNAME targets against the
+ * policy, rewrite it for the client (ID, flags, question case, OPT,
+ * truncation) and end the query.  resp may be modified.
  */
 void	query_answer(struct query *q, uint8_t *resp, size_t len,
 	    const struct wire_edns *edns);

@@ -76,6 +76,8 @@ scratch_init(struct worker *w, enum dlog_transport t)
 	q->has_pres = 0;
 	q->matchedlen = 0;
 	q->chase = 0;
+	q->cache = NULL;
+	q->stale = 0;
 	q->fwd.fd = -1;
 	q->fwd.bev = NULL;
 	q->fwd.tcp = 0;

@@ -18,6 +18,7 @@
 #include "forward.h"
 #include "query.h"
 
+struct cache;
 struct dlog;
 struct policy;
 struct event_base;
@@ -32,6 +33,7 @@ struct daemon {
 	const struct config	*cfg;
 	const struct policy	*policy;
 	struct dlog		*dlog;
+	struct cache		*cache;		/* NULL: no cache */
 	atomic_uint		 tcp_conns;	/* open client connections */
 };
 
@@ -82,6 +84,7 @@ struct worker {
 	/* Receive and send buffers; one query is handled at a time. */
 	uint8_t			 rbuf[DNS_MAX_UDP + 1];
 	uint8_t			 sbuf[DNS_MAX_UDP + 1];
+	uint8_t			 cbuf[DNS_MAX_UDP + 1];	/* cache copies */
 };
 
 /*

@@ -47,6 +47,7 @@
 #define DNS_RCODE_BADVERS	16	/* extended: needs OPT */
 
 #define DNS_TYPE_CNAME	5
+#define DNS_TYPE_SOA	6
 #define DNS_TYPE_DNAME	39
 #define DNS_TYPE_OPT	41
 #define DNS_TYPE_IXFR	251

@@ -408,8 +408,9 @@ nsd_dig() {
 
 # write_conf FILE PORT THREADS UPSTREAM... : the standard test config.
 # Set DW_TIMEOUT / DW_ALLOW / DW_LISTEN / DW_TCP_MAX / DW_TCP_IDLE /
-# DW_EDNS / DW_SINK ("stdout: true") to vary it, DW_EXTRA (YAML text, e.g.
-# feeds: and policy: sections) to add to it.
+# DW_EDNS / DW_SINK ("stdout: true") / DW_CACHE (the cache: mapping, e.g.
+# "{ size: off }"; the daemon's defaults otherwise) to vary it, DW_EXTRA
+# (YAML text, e.g. feeds: and policy: sections) to add to it.
 write_conf() {
 	local f=$1 port=$2 threads=$3 ups="" u
 	shift 3
@@ -434,6 +435,7 @@ resolver:
 log:
   decisions: { ${DW_SINK:-file: $WORK/$DW_NAME/decisions.jsonl} }
 EOF
+	[ -n "${DW_CACHE:-}" ] && printf 'cache: %s\n' "$DW_CACHE" >>"$f"
 	# More sections (feeds:, policy:), as YAML text.
 	[ -n "${DW_EXTRA:-}" ] && printf '%s\n' "$DW_EXTRA" >>"$f"
 	return 0

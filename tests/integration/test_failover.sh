@@ -6,6 +6,10 @@
 
 . "${SRCDIR:-.}/tests/integration/lib.sh"
 
+# Forwarding and request parsing are under test: every query must reach
+# the upstream, not the cache.
+DW_CACHE="{ size: off }"
+
 TIMEOUT_MS=500
 
 start_nsd

@@ -7,6 +7,10 @@
 
 . "${SRCDIR:-.}/tests/integration/lib.sh"
 
+# Forwarding and request parsing are under test: every query must reach
+# the upstream, not the cache.
+DW_CACHE="{ size: off }"
+
 SEED=${FUZZ_SEED:-7}
 
 start_nsd

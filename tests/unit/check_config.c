@@ -416,7 +416,7 @@ START_TEST(test_err_unknown_key)
 {
 	expect_one("server:\n  lisen: [\"127.0.0.1\"]\n", RC_PLAIN,
 	    ":2:3: unknown key 'lisen' in 'server'");
-	expect_one("cache: {}\n", RC_PLAIN, ":1:1: unknown key 'cache'");
+	expect_one("caches: {}\n", RC_PLAIN, ":1:1: unknown key 'caches'");
 	expect_one("server:\n  tcp:\n    max-conn: 5\n", RC_PLAIN,
 	    ":3:5: unknown key 'max-conn' in 'server.tcp'");
 	expect_one("log:\n  decisions: { fil: x }\n", RC_PLAIN,
