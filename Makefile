@@ -12,6 +12,10 @@
 #                     run every unit and integration test
 #   make test         build and run the tests, installing nothing
 #                     (T="tests/unit/check_acl ..." runs only those)
+#   make bench        install missing Debian packages (test tools, dnsperf,
+#                     unbound), build, run bench/run: dnsward against
+#                     Unbound with dnsperf (BENCH_ARGS="-q" for a quick
+#                     smoke run; bench/run -h lists the options)
 #   make deps         install missing build packages only
 #   make install      DESTDIR=... prefix from ./configure --prefix=...
 #   make clean        remove what the build made
@@ -37,9 +41,9 @@ SHELL_PATH = /bin/sh
 BASH_PATH = /bin/bash
 
 # Goals that must work on a machine where nothing is installed or
-# configured yet: they do not read config.mk (run and check install the
-# packages first, then call $(MAKE) for the build).
-NOCONFIG_GOALS = deps run check configure clean distclean
+# configured yet: they do not read config.mk (run, check and bench install
+# the packages first, then call $(MAKE) for the build).
+NOCONFIG_GOALS = deps run check bench configure clean distclean
 ifneq ($(filter-out $(NOCONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
 NEED_CONFIG = 1
 endif
@@ -123,6 +127,12 @@ check:
 	@$(SHELL_PATH) tools/install-deps --test
 	@$(MAKE) --no-print-directory test
 
+# The side-by-side benchmark (bench/README.md): minutes, not seconds.
+bench:
+	@$(SHELL_PATH) tools/install-deps --bench
+	@$(MAKE) --no-print-directory $(DAEMON) tests/tools/feedstat
+	$(BASH_PATH) bench/run $(BENCH_ARGS)
+
 ### Configuration
 
 configure: configure.ac
@@ -175,9 +185,31 @@ $(TOOL_PROGS): %: %.o $(LIB) .build-flags
 
 -include $(ALL_OBJS:.o=.d)
 
+# ThreadSanitizer builds the tests always run, whatever SANITIZE says: the
+# daemon (tests/integration/test_threads.sh drives it with two workers)
+# and the cache's unit tests (threads hammering shared shards).  Each is
+# one compiler run over the sources, so they never mix with the objects
+# of the main build.
+TSAN_CFLAGS = -std=gnu11 -D_GNU_SOURCE -Isrc $(DEFS) $(WARNINGS) \
+	$(PTHREAD_CFLAGS) $(DEPS_CFLAGS) $(CPPFLAGS) -g -O1 \
+	-fsanitize=thread -fno-omit-frame-pointer
+TSAN_PROGS = tests/tsan/dnsward tests/tsan/check_cache
+SRC_HDRS = $(wildcard src/*.h)
+
+tests/tsan/dnsward: src/main.c $(LIB_SRCS) $(SRC_HDRS) .build-flags
+	@mkdir -p tests/tsan
+	$(QUIET_LINK)$(CC) $(TSAN_CFLAGS) -o $@ src/main.c $(LIB_SRCS) \
+		$(DEPS_LIBS) $(PTHREAD_LIBS) $(LIBS)
+
+tests/tsan/check_cache: tests/unit/check_cache.c $(LIB_SRCS) $(SRC_HDRS) \
+		.build-flags
+	@mkdir -p tests/tsan
+	$(QUIET_LINK)$(CC) $(TSAN_CFLAGS) $(CHECK_CFLAGS) -o $@ $< \
+		$(LIB_SRCS) $(CHECK_LIBS) $(DEPS_LIBS) $(PTHREAD_LIBS) $(LIBS)
+
 ### Tests
 
-test-progs: $(DAEMON) $(TEST_PROGS)
+test-progs: $(DAEMON) $(TEST_PROGS) $(TSAN_PROGS)
 
 # Unit binaries, then integration scripts; one "N passed, N failed" line.
 test: test-progs
@@ -213,8 +245,9 @@ clean:
 	rm -f src/*.o src/*.d $(LIB) $(DAEMON) .build-flags
 	rm -f tests/unit/*.o tests/unit/*.d tests/tools/*.o tests/tools/*.d
 	$(if $(TEST_PROGS),rm -f $(TEST_PROGS))
+	rm -rf tests/tsan
 
 distclean: clean
 	rm -rf configure config.mk config.log config.status autom4te.cache
 
-.PHONY: all deps run check test test-progs install clean distclean FORCE
+.PHONY: all deps run check bench test test-progs install clean distclean FORCE

@@ -355,17 +355,20 @@ shard_touch(struct shard *sh, struct centry *ce)
 	shard_balance(sh);
 }
 
-/* Evict, oldest probationary first, until the shard fits its bound. */
+/*
+ * Evict, oldest probationary first, until the shard fits its bound; never
+ * the entry just stored (a big one may need protected ones to go).
+ */
 static void
-shard_evict(struct shard *sh)
+shard_evict(struct shard *sh, const struct centry *keep)
 {
 	struct centry	*ce;
 
 	while (sh->bytes > sh->budget) {
-		if ((ce = TAILQ_LAST(&sh->seg[SEG_PROBATION],
-		    centry_list)) == NULL &&
-		    (ce = TAILQ_LAST(&sh->seg[SEG_PROTECTED],
-		    centry_list)) == NULL)
+		ce = TAILQ_LAST(&sh->seg[SEG_PROBATION], centry_list);
+		if (ce == NULL || ce == keep)
+			ce = TAILQ_LAST(&sh->seg[SEG_PROTECTED], centry_list);
+		if (ce == NULL)
 			break;
 		shard_unlink(sh, ce);
 		sh->evictions++;
@@ -532,7 +535,7 @@ cache_store(struct cache *c, const struct cache_key *k, const uint8_t *msg,
 	sh->bytes += ce->size;
 	sh->count++;
 	sh->inserts++;
-	shard_evict(sh);
+	shard_evict(sh, ce);
 	if (sh->count > sh->nbuckets)
 		shard_grow(sh);
 	pthread_mutex_unlock(&sh->lock);

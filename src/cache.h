@@ -11,8 +11,13 @@
  * negative answer lives min(SOA TTL, SOA MINIMUM) clamped to
  * negative-max-ttl, RFC 2308 5) and counted down in what a lookup returns.
  * NOERROR with answers, NODATA with a SOA and NXDOMAIN with a SOA are
- * cached; everything else (SERVFAIL, truncated replies, referrals, negative
- * answers without a SOA, extended rcodes, TTL 0) is not.
+ * cached; everything else is not: SERVFAIL and other rcodes, extended
+ * rcodes, truncated replies, referrals, negative answers without a SOA,
+ * anything but one uncompressed question of a standard query, and replies
+ * whose lifetime after clamping is 0 (a TTL with the top bit set counts as
+ * 0, RFC 2181 8; min-ttl may raise it).  min-ttl and max-ttl apply to
+ * positive answers; every record of a negative one is limited to its
+ * negative lifetime.  The lifetime of an entry is its smallest TTL.
  *
  * Memory is bounded by cache.size: the table is split into shards, each
  * with its own lock and its share of the bound.  Eviction is segmented LRU:
@@ -108,8 +113,10 @@ int		 cache_store(struct cache *, const struct cache_key *,
  * with every TTL counted down by the time it spent in the cache (CACHE_HIT);
  * with allow_stale, an expired entry still within serve-stale is copied
  * with every TTL set to CACHE_STALE_TTL (CACHE_STALE).  *len and *e then
- * describe the copy (e as wire_scan() would).  Otherwise CACHE_MISS, and
- * an entry too old even to be stale is removed.  Thread-safe.
+ * describe the copy (e as wire_scan() would).  Otherwise CACHE_MISS (also
+ * when out is too small), and an entry too old even to be stale is
+ * removed.  A miss counts in the stats only without allow_stale (the stale
+ * lookup follows a miss already counted).  Thread-safe.
  */
 enum cache_result cache_lookup(struct cache *, const struct cache_key *,
 		    int allow_stale, uint32_t now, uint8_t *out, size_t outsz,

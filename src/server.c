@@ -31,7 +31,6 @@
 #define TCP_OUT_MAX		(64 * 1024)
 #define TCP_OUT_LOW		(16 * 1024)
 /* Datagrams read per wakeup of a listening socket. */
-#define UDP_READ_BURST		64
 #define TCP_BACKLOG		256
 /* Drain bound beyond the longest a forwarded query can take. */
 #define DRAIN_SLACK_MS		1000
@@ -118,90 +117,158 @@ udp_get_dst(struct query *q, struct msghdr *msg)
 	}
 }
 
+/*
+ * Describe a reply to q in msg: to the client, from the address the query
+ * came to (wildcard listeners), with the one iovec given.
+ */
+static void
+udp_reply_msg(const struct query *q, struct msghdr *msg, struct iovec *iov,
+    union udp_ctl *ctl)
+{
+	struct cmsghdr	*c;
+
+	memset(msg, 0, sizeof(*msg));
+	msg->msg_name = (void *)&q->client;
+	msg->msg_namelen = q->clientlen;
+	msg->msg_iov = iov;
+	msg->msg_iovlen = 1;
+	if (!q->has_dst)
+		return;
+	memset(ctl, 0, sizeof(*ctl));
+	msg->msg_control = ctl->buf;
+	c = &ctl->hdr;
+	if (q->dst.ss_family == AF_INET) {
+		struct in_pktinfo pi;
+
+		memset(&pi, 0, sizeof(pi));
+		pi.ipi_spec_dst = ((const struct sockaddr_in *)&q->dst)->sin_addr;
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		msg->msg_controllen = CMSG_SPACE(sizeof(pi));
+	} else {
+		struct in6_pktinfo pi;
+
+		memset(&pi, 0, sizeof(pi));
+		pi.ipi6_addr = ((const struct sockaddr_in6 *)&q->dst)->sin6_addr;
+		pi.ipi6_ifindex = (unsigned)q->dst_ifindex;
+		c->cmsg_level = IPPROTO_IPV6;
+		c->cmsg_type = IPV6_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		msg->msg_controllen = CMSG_SPACE(sizeof(pi));
+	}
+}
+
+/* Send the replies queued during a receive batch: one sendmmsg(2). */
+static void
+udp_flush(struct worker *w)
+{
+	struct udp_batch	*b = &w->batch;
+	unsigned		 done = 0;
+	int			 n;
+
+	while (done < b->ntx) {
+		n = sendmmsg(b->fd, b->txm + done, b->ntx - done, 0);
+		if (n > 0) {
+			done += (unsigned)n;
+			w->stats.replies += (unsigned)n;
+		} else if (n == -1 && errno == EINTR)
+			continue;
+		else {
+			/* This one cannot go (e.g. EAGAIN): drop it, go on. */
+			done++;
+			w->stats.dropped++;
+		}
+	}
+	b->ntx = 0;
+}
+
+/*
+ * Read a batch of datagrams with recvmmsg(2) and handle each; replies made
+ * while handling them are queued (udp_send) and leave together with
+ * sendmmsg(2).  A few batches per wake-up, so one busy socket does not
+ * starve the others.
+ */
 static void
 udp_read(evutil_socket_t fd, short what, void *arg)
 {
-	struct worker	*w = arg;
-	int		 i;
+	struct worker		*w = arg;
+	struct udp_batch	*b = &w->batch;
+	int			 round, n, i;
 
-	for (i = 0; i < UDP_READ_BURST && !w->stopping; i++) {
-		struct query	*q = &w->scratch;
-		struct iovec	 iov = { w->rbuf, sizeof(w->rbuf) - 1 };
-		union {
-			struct cmsghdr	hdr;
-			uint8_t		buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
-		}		 cbuf;
-		struct msghdr	 msg;
-		ssize_t		 n;
+	for (round = 0; round < UDP_READ_ROUNDS && !w->stopping; round++) {
+		for (i = 0; i < UDP_BATCH; i++) {
+			struct msghdr *m = &b->rxm[i].msg_hdr;
 
-		memset(&msg, 0, sizeof(msg));
-		msg.msg_name = &q->client;
-		msg.msg_namelen = sizeof(q->client);
-		msg.msg_iov = &iov;
-		msg.msg_iovlen = 1;
-		msg.msg_control = cbuf.buf;
-		msg.msg_controllen = sizeof(cbuf.buf);
-		n = recvmsg(fd, &msg, 0);
-		if (n == -1)
+			b->rxiov[i].iov_base = b->rx[i];
+			b->rxiov[i].iov_len = UDP_SLOT;
+			memset(m, 0, sizeof(*m));
+			m->msg_name = &b->rxpeer[i];
+			m->msg_namelen = sizeof(b->rxpeer[i]);
+			m->msg_iov = &b->rxiov[i];
+			m->msg_iovlen = 1;
+			m->msg_control = b->rxctl[i].buf;
+			m->msg_controllen = sizeof(b->rxctl[i].buf);
+		}
+		n = recvmmsg(fd, b->rxm, UDP_BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0)
 			return;		/* EAGAIN, or an error to retry later */
-		scratch_init(w, DLOG_UDP);
-		q->clientlen = msg.msg_namelen;
-		q->udp_fd = fd;
-		udp_get_dst(q, &msg);
-		query_receive(q, w->rbuf, (size_t)n);
+		b->fd = fd;
+		b->active = 1;
+		for (i = 0; i < n; i++) {
+			struct query	*q = &w->scratch;
+			struct msghdr	*m = &b->rxm[i].msg_hdr;
+			size_t		 len = b->rxm[i].msg_len;
+
+			scratch_init(w, DLOG_UDP);
+			memcpy(&q->client, &b->rxpeer[i], m->msg_namelen);
+			q->clientlen = m->msg_namelen;
+			q->udp_fd = fd;
+			udp_get_dst(q, m);
+			/*
+			 * A query longer than a slot is cut short and so
+			 * malformed, which is what a query that long is.
+			 */
+			query_receive(q, b->rx[i], len > UDP_SLOT ? UDP_SLOT :
+			    len);
+		}
+		b->active = 0;
+		udp_flush(w);
+		if (n < UDP_BATCH)
+			break;
 	}
 }
 
 static void
 udp_send(struct query *q, const uint8_t *pkt, size_t len)
 {
-	struct iovec	 iov = { (void *)pkt, len };
-	union {
-		struct cmsghdr	hdr;
-		uint8_t		buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
-	}		 cbuf;
-	struct msghdr	 msg;
-	struct cmsghdr	*c;
+	struct worker		*w = q->w;
+	struct udp_batch	*b = &w->batch;
+	struct iovec		 iov = { (void *)pkt, len };
+	union udp_ctl		 ctl;
+	struct msghdr		 msg;
+	unsigned		 k;
 
-	memset(&msg, 0, sizeof(msg));
-	memset(&cbuf, 0, sizeof(cbuf));
-	msg.msg_name = &q->client;
-	msg.msg_namelen = q->clientlen;
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	/* Answer from the address the query came to (wildcard listeners). */
-	if (q->has_dst) {
-		msg.msg_control = cbuf.buf;
-		c = (struct cmsghdr *)cbuf.buf;
-		if (q->dst.ss_family == AF_INET) {
-			struct in_pktinfo pi;
-
-			memset(&pi, 0, sizeof(pi));
-			pi.ipi_spec_dst =
-			    ((struct sockaddr_in *)&q->dst)->sin_addr;
-			c->cmsg_level = IPPROTO_IP;
-			c->cmsg_type = IP_PKTINFO;
-			c->cmsg_len = CMSG_LEN(sizeof(pi));
-			memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-			msg.msg_controllen = CMSG_SPACE(sizeof(pi));
-		} else {
-			struct in6_pktinfo pi;
-
-			memset(&pi, 0, sizeof(pi));
-			pi.ipi6_addr =
-			    ((struct sockaddr_in6 *)&q->dst)->sin6_addr;
-			pi.ipi6_ifindex = (unsigned)q->dst_ifindex;
-			c->cmsg_level = IPPROTO_IPV6;
-			c->cmsg_type = IPV6_PKTINFO;
-			c->cmsg_len = CMSG_LEN(sizeof(pi));
-			memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-			msg.msg_controllen = CMSG_SPACE(sizeof(pi));
-		}
+	if (b->active && q->udp_fd == b->fd && b->ntx < UDP_BATCH &&
+	    len <= UDP_SLOT) {
+		/* Queued: the scratch query and sbuf are reused at once. */
+		k = b->ntx++;
+		memcpy(b->tx[k], pkt, len);
+		memcpy(&b->txpeer[k], &q->client, q->clientlen);
+		b->txiov[k].iov_base = b->tx[k];
+		b->txiov[k].iov_len = len;
+		udp_reply_msg(q, &b->txm[k].msg_hdr, &b->txiov[k],
+		    &b->txctl[k]);
+		b->txm[k].msg_hdr.msg_name = &b->txpeer[k];
+		return;
 	}
+	udp_reply_msg(q, &msg, &iov, &ctl);
 	if (sendmsg(q->udp_fd, &msg, 0) == -1)
-		q->w->stats.dropped++;
+		w->stats.dropped++;
 	else
-		q->w->stats.replies++;
+		w->stats.replies++;
 }
 
 static int

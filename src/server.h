@@ -10,6 +10,8 @@
 #define DNSWARD_SERVER_H
 
 #include <sys/queue.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -44,6 +46,38 @@ struct udp_listener {
 
 struct tcp_conn;
 LIST_HEAD(tcp_conn_list, tcp_conn);
+
+/*
+ * UDP batching: datagrams are read UDP_BATCH at a time (recvmmsg) and the
+ * replies made while handling them sent together (sendmmsg).  A slot holds
+ * the largest query we take and the largest UDP reply we send
+ * (edns-buffer-size is at most 4096).
+ */
+#define UDP_BATCH		32
+#define UDP_SLOT		4096
+#define UDP_READ_ROUNDS		4
+
+/* Room for the one control message we send or receive (PKTINFO). */
+union udp_ctl {
+	struct cmsghdr	 hdr;
+	uint8_t		 buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+};
+
+struct udp_batch {
+	int			 fd;		/* socket being read */
+	int			 active;	/* replies are queued */
+	unsigned		 ntx;
+	struct mmsghdr		 rxm[UDP_BATCH];
+	struct iovec		 rxiov[UDP_BATCH];
+	struct sockaddr_storage	 rxpeer[UDP_BATCH];
+	union udp_ctl		 rxctl[UDP_BATCH];
+	uint8_t			 rx[UDP_BATCH][UDP_SLOT];
+	struct mmsghdr		 txm[UDP_BATCH];
+	struct iovec		 txiov[UDP_BATCH];
+	struct sockaddr_storage	 txpeer[UDP_BATCH];
+	union udp_ctl		 txctl[UDP_BATCH];
+	uint8_t			 tx[UDP_BATCH][UDP_SLOT];
+};
 
 /* Counters of one worker; read by stats and metrics later. */
 struct worker_stats {
@@ -80,6 +114,7 @@ struct worker {
 	struct event		*ev_drain;	/* bound on draining */
 
 	struct worker_stats	 stats;
+	struct udp_batch	 batch;
 
 	/* Receive and send buffers; one query is handled at a time. */
 	uint8_t			 rbuf[DNS_MAX_UDP + 1];

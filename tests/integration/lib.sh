@@ -399,6 +399,17 @@ EOF
 	return 1
 }
 
+# stop_nsd: stop our NSD (SIGTERM, by its PID; SIGKILL after 5 s) and
+# wait for it to be gone, so that its port no longer answers.
+stop_nsd() {
+	kill -TERM "$NSD_PID" 2>/dev/null
+	wait_exit "$NSD_PID" 50
+	if [ "$WAIT_ST" = running ]; then
+		kill -KILL "$NSD_PID" 2>/dev/null
+		wait_exit "$NSD_PID" 20
+	fi
+}
+
 # nsd_dig ARGS...: ask NSD directly (the reference answers).
 nsd_dig() {
 	dig @127.0.0.1 -p "$NSD_PORT" +time=2 +tries=1 "$@" 2>&1
@@ -443,14 +454,20 @@ EOF
 
 # start_dnsward NAME THREADS UPSTREAM...: start an instance with the
 # standard config (see write_conf) on a free port.  Sets DW_NAME, DW_PORT,
-# DW_PID, DW_DIR, DW_LOG, DW_CONF.  Counters of what we send to it live in
-# $DW_DIR/sent.udp and sent.tcp (files: subshells add to them too).
+# DW_PID, DW_DIR, DW_LOG, DW_CONF (use_dnsward NAME makes it current again
+# later).  Counters of what we send to it live in $DW_DIR/sent.udp and
+# sent.tcp (files: subshells add to them too).
 start_dnsward() {
 	local try
 	[ -x "$DNSWARD" ] || bail "daemon binary DNSWARD=$DNSWARD executable" \
 	    "missing"
 	for try in 1 2 3; do
-		start_dnsward_once "$@" && return 0
+		if start_dnsward_once "$@"; then
+			DW_INST_PORT[$DW_NAME]=$DW_PORT
+			DW_INST_PID[$DW_NAME]=$DW_PID
+			DW_INST_LOG[$DW_NAME]=$DW_LOG
+			return 0
+		fi
 		grep -q 'already in use' "$DW_DIR/stderr" 2>/dev/null || break
 		note "dnsward: port $DW_PORT taken meanwhile, trying another"
 	done
@@ -491,6 +508,21 @@ start_dnsward_once() {
 	done
 	DW_WHY="$have of ${DW_NLISTEN:-4} sockets listening"
 	return 1
+}
+
+# use_dnsward NAME: make the instance NAME (started earlier with
+# start_dnsward, maybe still running) the current one again, so that
+# several instances can be run side by side.
+declare -gA DW_INST_PORT DW_INST_PID DW_INST_LOG
+use_dnsward() {
+	[ -n "${DW_INST_PID[$1]:-}" ] ||
+	    bail "use_dnsward: instance '$1' started" "unknown"
+	DW_NAME=$1
+	DW_DIR=$WORK/$1
+	DW_PORT=${DW_INST_PORT[$1]}
+	DW_PID=${DW_INST_PID[$1]}
+	DW_LOG=${DW_INST_LOG[$1]}
+	DW_CONF=$DW_DIR/dnsward.yaml
 }
 
 # count_sent udp|tcp N: N more messages sent to the current instance.
@@ -575,14 +607,15 @@ wait_log() {
 }
 
 # stop_dnsward [SIGNAL]: stop the current instance (SIGTERM by default),
-# check it exits 0 within 5 s.
+# check it exits 0 within DW_STOP_WAIT seconds (default 5; sanitizer
+# builds may need longer to tear down).
 stop_dnsward() {
-	local sig=${1:-TERM} st
+	local sig=${1:-TERM} st secs=${DW_STOP_WAIT:-5}
 	kill -"$sig" "$DW_PID" 2>/dev/null
-	wait_exit "$DW_PID" 50
+	wait_exit "$DW_PID" $((secs * 10))
 	st=$WAIT_ST
 	if [ "$st" = running ]; then
-		fail "dnsward ($DW_NAME) exits within 5 s of SIG$sig" "exit" \
+		fail "dnsward ($DW_NAME) exits within $secs s of SIG$sig" "exit" \
 		    "still running"
 		kill -KILL "$DW_PID" 2>/dev/null
 		wait_exit "$DW_PID" 20
