@@ -141,7 +141,7 @@ fwd_accept(const struct query *q, const uint8_t *resp, size_t len,
 static void
 fwd_order(struct query *q)
 {
-	const struct config	*cfg = q->w->d->cfg;
+	const struct config	*cfg = q->gen->cfg;
 	struct timespec		 now;
 	size_t			 i;
 	int			 pass;
@@ -160,7 +160,7 @@ fwd_order(struct query *q)
 void
 fwd_start(struct query *q)
 {
-	const struct config	*cfg = q->w->d->cfg;
+	const struct config	*cfg = q->gen->cfg;
 	long			 total = (long)cfg->timeout_ms *
 				    (long)cfg->nupstreams;
 
@@ -399,7 +399,7 @@ fwd_tcp_send(struct query *q, const struct addr *up, long ms)
 static void
 fwd_try(struct query *q)
 {
-	const struct config	*cfg = q->w->d->cfg;
+	const struct config	*cfg = q->gen->cfg;
 	long			 ms = ms_until(&q->fwd.deadline);
 	int			 i, rc;
 

@@ -41,6 +41,8 @@
 #define MAX_THREADS	256
 
 struct main_ctx {
+	const char		*path;		/* the configuration file */
+	struct daemon		*d;
 	struct event_base	*base;
 	struct worker		*workers[MAX_THREADS];
 	unsigned		 nworkers;
@@ -154,11 +156,149 @@ on_usr1(evutil_socket_t sig, short what, void *arg)
 		dlog_reopen(m->dlog);
 }
 
+/* Say so when a setting differs; the running value is kept. */
+static int
+reload_differs(int differs, const char *name)
+{
+	if (differs)
+		log_warnx("reload: %s changed; it takes a restart to apply, "
+		    "the running value stays", name);
+	return differs;
+}
+
+static int
+upstreams_differ(const struct config *a, const struct config *b)
+{
+	size_t	 i;
+
+	if (a->nupstreams != b->nupstreams)
+		return 1;
+	for (i = 0; i < a->nupstreams; i++)
+		if (strcmp(a->upstreams[i].text, b->upstreams[i].text) != 0)
+			return 1;
+	return 0;
+}
+
+static int
+listen_differs(const struct config *a, const struct config *b)
+{
+	size_t	 i;
+
+	if (a->nlisten != b->nlisten)
+		return 1;
+	for (i = 0; i < a->nlisten; i++)
+		if (strcmp(a->listen[i].text, b->listen[i].text) != 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Settings bound to sockets, threads, the cache or the log sinks cannot
+ * change under a running daemon: report each that differs in the new
+ * configuration and carry the running value over, so that nc describes
+ * what really runs.  Everything else (clients, feeds, policy, EDNS size,
+ * timeouts, TCP limits) takes effect.  -1 when out of memory.
+ */
+static int
+reload_keep(const struct config *old, struct config *nc)
+{
+	char	*file = NULL;
+
+	if (reload_differs(listen_differs(old, nc), "server.listen")) {
+		memcpy(nc->listen, old->listen, sizeof(nc->listen));
+		nc->nlisten = old->nlisten;
+	}
+	if (reload_differs(old->threads != nc->threads, "server.threads"))
+		nc->threads = old->threads;
+	if (reload_differs(old->mode != nc->mode, "resolver.mode"))
+		nc->mode = old->mode;
+	if (reload_differs(upstreams_differ(old, nc), "resolver.upstreams")) {
+		memcpy(nc->upstreams, old->upstreams, sizeof(nc->upstreams));
+		nc->nupstreams = old->nupstreams;
+	}
+	if (reload_differs(old->cache_size != nc->cache_size ||
+	    old->cache_min_ttl != nc->cache_min_ttl ||
+	    old->cache_max_ttl != nc->cache_max_ttl ||
+	    old->cache_negative_max_ttl != nc->cache_negative_max_ttl ||
+	    old->cache_serve_stale != nc->cache_serve_stale, "cache")) {
+		nc->cache_size = old->cache_size;
+		nc->cache_min_ttl = old->cache_min_ttl;
+		nc->cache_max_ttl = old->cache_max_ttl;
+		nc->cache_negative_max_ttl = old->cache_negative_max_ttl;
+		nc->cache_serve_stale = old->cache_serve_stale;
+	}
+	if (reload_differs((old->log_file == NULL) != (nc->log_file == NULL) ||
+	    (old->log_file != NULL &&
+	    strcmp(old->log_file, nc->log_file) != 0) ||
+	    old->log_stdout != nc->log_stdout ||
+	    old->log_syslog != nc->log_syslog, "log.decisions")) {
+		if (old->log_file != NULL &&
+		    (file = strdup(old->log_file)) == NULL)
+			return -1;
+		free(nc->log_file);
+		nc->log_file = file;
+		nc->log_stdout = old->log_stdout;
+		nc->log_syslog = old->log_syslog;
+	}
+	return 0;
+}
+
+/*
+ * SIGHUP: read the configuration and every feed again, build the new
+ * policy here (the workers go on serving with the old one), then make it
+ * current.  Queries in flight finish on the generation they started with;
+ * the old one is freed when the last of them lets go.  Anything wrong: the
+ * errors are logged with their place and the running generation stays.
+ */
 static void
 on_hup(evutil_socket_t sig, short what, void *arg)
 {
-	log_warnx("SIGHUP: reloading is not implemented yet; the running "
-	    "configuration stays in force");
+	struct main_ctx	*m = arg;
+	struct gen	*cur, *g;
+	struct config	*nc;
+	struct policy	*p;
+	int		 nerr = 0;
+
+	cur = daemon_get_gen(m->d);
+	log_info("SIGHUP: reloading %s", m->path);
+	if ((nc = calloc(1, sizeof(*nc))) == NULL) {
+		log_warnx("reload failed: out of memory; generation %u stays "
+		    "in force", cur->number);
+		gen_unref(cur);
+		return;
+	}
+	if (config_load(nc, m->path, NULL, report, &nerr) != 0) {
+		log_warnx("reload failed: %s: %d error%s; generation %u stays "
+		    "in force", m->path, nerr, nerr == 1 ? "" : "s",
+		    cur->number);
+		goto fail;
+	}
+	if (reload_keep(cur->cfg, nc) == -1) {
+		log_warnx("reload failed: out of memory; generation %u stays "
+		    "in force", cur->number);
+		goto fail;
+	}
+	if ((p = load_policy(nc, 0, stderr)) == NULL) {
+		log_warnx("reload failed: feeds could not be loaded; "
+		    "generation %u stays in force", cur->number);
+		goto fail;
+	}
+	if ((g = gen_new(nc, p, cur->number + 1)) == NULL) {
+		policy_free(p);
+		log_warnx("reload failed: out of memory; generation %u stays "
+		    "in force", cur->number);
+		goto fail;
+	}
+	daemon_set_gen(m->d, g);
+	log_info("reload: generation %u in force (%zu feed%s, %zu group%s)",
+	    g->number, nc->nfeeds, nc->nfeeds == 1 ? "" : "s", nc->ngroups,
+	    nc->ngroups == 1 ? "" : "s");
+	gen_unref(cur);
+	return;
+fail:
+	config_release(nc);
+	free(nc);
+	gen_unref(cur);
 }
 
 static void
@@ -192,26 +332,42 @@ announce(const struct config *cfg, unsigned n)
 	    acl_count(cfg->allow_clients) == 1 ? "" : "s");
 }
 
+/* Serve with *boot, whose contents the daemon takes over. */
 static int
-run(struct config *cfg)
+run(const char *path, struct config *boot)
 {
 	struct main_ctx		 m;
 	struct daemon		 d;
-	struct dlog_sinks	 sinks = { cfg->log_file, cfg->log_stdout,
-				    cfg->log_syslog };
+	struct dlog_sinks	 sinks;
+	struct config		*cfg;
+	struct policy		*policy;
+	struct gen		*g;
 	struct event		*ev[4];
 	char			 err[256];
-	unsigned		 i, n = nthreads(cfg);
+	unsigned		 i, n;
 
+	if ((cfg = malloc(sizeof(*cfg))) == NULL)
+		fatalx("out of memory");
+	*cfg = *boot;
+	memset(boot, 0, sizeof(*boot));
+	n = nthreads(cfg);
+	sinks.file = cfg->log_file;
+	sinks.to_stdout = cfg->log_stdout;
+	sinks.to_syslog = cfg->log_syslog;
 	memset(&m, 0, sizeof(m));
 	memset(&d, 0, sizeof(d));
-	d.cfg = cfg;
+	m.path = path;
+	m.d = &d;
+	pthread_mutex_init(&d.gen_lock, NULL);
 	atomic_init(&d.tcp_conns, 0);
 	if (evthread_use_pthreads() == -1)
 		fatalx("libevent: no thread support");
 	signal(SIGPIPE, SIG_IGN);
-	if ((d.policy = load_policy(cfg, 0, stderr)) == NULL)
+	if ((policy = load_policy(cfg, 0, stderr)) == NULL)
 		exit(1);
+	if ((g = gen_new(cfg, policy, 1)) == NULL)
+		fatalx("out of memory");
+	daemon_set_gen(&d, g);
 	if (cfg->cache_size > 0) {
 		struct cache_config cc = { cfg->cache_size, cfg->cache_min_ttl,
 		    cfg->cache_max_ttl, cfg->cache_negative_max_ttl,
@@ -250,7 +406,8 @@ run(struct config *cfg)
 	for (i = 0; i < 4; i++)
 		event_free(ev[i]);
 	event_base_free(m.base);
-	policy_free((struct policy *)d.policy);
+	daemon_set_gen(&d, NULL);	/* the workers let theirs go */
+	pthread_mutex_destroy(&d.gen_lock);
 	if (d.cache != NULL) {
 		struct cache_stats cs;
 
@@ -434,7 +591,7 @@ main(int argc, char *argv[])
 	else if (check)
 		rc = check_config(&cfg, path);
 	else
-		rc = run(&cfg);
+		rc = run(path, &cfg);
 	config_release(&cfg);
 	return rc;
 }

@@ -72,7 +72,7 @@ stage_header(struct query *q, const uint8_t *pkt, size_t len,
 static enum query_stage
 stage_acl(struct query *q, const uint8_t *pkt, size_t len, struct query_verdict *v)
 {
-	if (acl_match(q->w->d->cfg->allow_clients,
+	if (acl_match(q->gen->cfg->allow_clients,
 	    (struct sockaddr *)&q->client))
 		return QUERY_NEXT;
 	v->action = DLOG_ACTION_BLOCK;
@@ -114,7 +114,7 @@ static enum query_stage
 stage_edns(struct query *q, const uint8_t *pkt, size_t len,
     struct query_verdict *v)
 {
-	uint16_t	 ours = q->w->d->cfg->edns_buffer_size;
+	uint16_t	 ours = q->gen->cfg->edns_buffer_size;
 
 	if (!q->edns.present) {
 		q->udp_limit = 512;
@@ -183,7 +183,7 @@ stage_policy(struct query *q, const uint8_t *pkt, size_t len,
 	pq.qtype = q->q.qtype;
 	pq.client = (struct sockaddr *)&q->client;
 	pq.phase = POLICY_QUERY;
-	policy_check(q->w->d->policy, &pq, &res);
+	policy_check(q->gen->policy, &pq, &res);
 	query_keep_decision(q, &res, lname, q->q.namelen);
 	if (res.verdict != POLICY_BLOCK)
 		return QUERY_RESOLVE;
@@ -395,7 +395,7 @@ fill_record(const struct query *q, struct dlog_rec *r)
 	}
 	if (q->fwd.last_up >= 0) {
 		r->has_upstream = 1;
-		r->upstream = q->w->d->cfg->upstreams[q->fwd.last_up].addr;
+		r->upstream = q->gen->cfg->upstreams[q->fwd.last_up].addr;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	us = (int64_t)(now.tv_sec - q->t_mono.tv_sec) * 1000000 +
@@ -430,7 +430,7 @@ query_fail(struct query *q, int rcode, int ede, const char *reason)
 	q->rcode = rcode;
 	if (rcode >= 0)
 		n = query_build_error(q, rcode, ede,
-		    q->w->d->cfg->edns_buffer_size, q->w->sbuf,
+		    q->gen->cfg->edns_buffer_size, q->w->sbuf,
 		    DNS_MAX_UDP);
 	query_end(q, n > 0 ? q->w->sbuf : NULL, n);
 }
@@ -446,7 +446,7 @@ truncate_udp(const struct query *q, uint8_t *out, size_t n)
 	/* q->rcode keeps an upstream extended rcode for the new OPT. */
 	m = query_build_error(q, q->rcode,
 	    q->has_pres && q->pres.verdict == POLICY_BLOCK ? q->pres.ede : -1,
-	    q->w->d->cfg->edns_buffer_size, out, DNS_MAX_UDP);
+	    q->gen->cfg->edns_buffer_size, out, DNS_MAX_UDP);
 	out[2] |= 0x02;				/* TC */
 	return m;
 }
@@ -460,7 +460,7 @@ query_policy_answer(struct query *q)
 
 	n = respond_block(q, &q->pres, q->matched + q->pres.matched_off,
 	    q->matchedlen - q->pres.matched_off,
-	    w->d->cfg->edns_buffer_size, w->sbuf, DNS_MAX_UDP);
+	    q->gen->cfg->edns_buffer_size, w->sbuf, DNS_MAX_UDP);
 	q->rcode = n > 0 ? DNS_RCODE(w->sbuf) : -1;
 	n = n > 0 ? truncate_udp(q, w->sbuf, n) : 0;
 	query_end(q, n > 0 ? w->sbuf : NULL, n);
@@ -496,7 +496,7 @@ query_inspect(struct query *q, const uint8_t *resp, size_t len, size_t qend)
 		wire_name_lower(target, tlen);
 		pq.name = target;
 		pq.namelen = tlen;
-		policy_check(q->w->d->policy, &pq, &res);
+		policy_check(q->gen->policy, &pq, &res);
 		if (res.verdict == POLICY_BLOCK) {
 			query_keep_decision(q, &res, target, tlen);
 			return 1;
@@ -524,7 +524,7 @@ query_answer(struct query *q, uint8_t *resp, size_t len,
 			query_policy_answer(q);
 			return;
 		}
-		n = respond_chase(q, resp, len, w->d->cfg->edns_buffer_size,
+		n = respond_chase(q, resp, len, q->gen->cfg->edns_buffer_size,
 		    w->sbuf, DNS_MAX_UDP);
 	} else {
 		if (wire_question(resp, len, &uq) == 0 &&
@@ -540,7 +540,7 @@ query_answer(struct query *q, uint8_t *resp, size_t len,
 			return;
 		}
 		n = query_rewrite(q, resp, len, e,
-		    w->d->cfg->edns_buffer_size, w->sbuf, DNS_MAX_UDP);
+		    q->gen->cfg->edns_buffer_size, w->sbuf, DNS_MAX_UDP);
 	}
 	if (n == 0) {
 		query_fail(q, DNS_RCODE_SERVFAIL, -1, "upstream-malformed");
@@ -628,7 +628,7 @@ query_unresolved(struct query *q)
 	uint8_t			 name[DNS_MAX_NAME];
 	size_t			 n;
 
-	if (w->d->cache != NULL && w->d->cfg->cache_serve_stale > 0) {
+	if (w->d->cache != NULL && q->gen->cfg->cache_serve_stale > 0) {
 		query_cache_key(q, &k, name);
 		r = cache_lookup(w->d->cache, &k, 1, cache_now(), w->cbuf,
 		    sizeof(w->cbuf), &n, &e);

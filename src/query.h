@@ -27,6 +27,7 @@
 #include "policy.h"
 #include "wire.h"
 
+struct gen;
 struct worker;
 struct tcp_conn;
 struct udp_listener;
@@ -34,6 +35,7 @@ struct udp_listener;
 struct query {
 	TAILQ_ENTRY(query)	 entry;		/* worker's in-flight list */
 	struct worker		*w;
+	struct gen		*gen;		/* config and policy it runs on */
 
 	/* Where it came from and how to answer. */
 	enum dlog_transport	 transport;

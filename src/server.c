@@ -18,9 +18,11 @@
 #include <event2/listener.h>
 
 #include "addr.h"
+#include "config.h"
 #include "dlog.h"
 #include "forward.h"
 #include "log.h"
+#include "policy.h"
 #include "query.h"
 #include "server.h"
 
@@ -57,6 +59,7 @@ scratch_init(struct worker *w, enum dlog_transport t)
 	struct query	*q = &w->scratch;
 
 	q->w = w;
+	q->gen = w->gen;
 	q->transport = t;
 	q->udp_fd = -1;
 	q->has_dst = 0;
@@ -198,6 +201,7 @@ udp_read(evutil_socket_t fd, short what, void *arg)
 	struct udp_batch	*b = &w->batch;
 	int			 round, n, i;
 
+	worker_refresh(w);
 	for (round = 0; round < UDP_READ_ROUNDS && !w->stopping; round++) {
 		for (i = 0; i < UDP_BATCH; i++) {
 			struct msghdr *m = &b->rxm[i].msg_hdr;
@@ -325,6 +329,7 @@ tcp_read(struct bufferevent *bev, void *arg)
 	struct worker	*w = c->w;
 	struct evbuffer	*in = bufferevent_get_input(bev);
 
+	worker_refresh(w);
 	while (!c->closing && !c->dead) {
 		uint8_t		 lenbuf[2];
 		size_t		 mlen;
@@ -417,10 +422,14 @@ tcp_accept(struct evconnlistener *l, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
 	struct worker		*w = arg;
-	const struct config	*cfg = w->d->cfg;
+	const struct config	*cfg;
 	struct tcp_conn		*c;
-	struct timeval		 idle = { cfg->tcp_idle_timeout_ms / 1000,
-				    (cfg->tcp_idle_timeout_ms % 1000) * 1000 };
+	struct timeval		 idle;
+
+	worker_refresh(w);
+	cfg = w->gen->cfg;
+	idle.tv_sec = cfg->tcp_idle_timeout_ms / 1000;
+	idle.tv_usec = (cfg->tcp_idle_timeout_ms % 1000) * 1000;
 
 	if (w->stopping ||
 	    atomic_fetch_add(&w->d->tcp_conns, 1) >= cfg->tcp_max_connections) {
@@ -539,6 +548,7 @@ server_hold(struct query *scratch)
 	}
 	/* Events in q are idle (deleted); copying over them is safe. */
 	memcpy(q, scratch, sizeof(*q));
+	gen_ref(q->gen);
 	TAILQ_INSERT_TAIL(&w->inflight, q, entry);
 	w->ninflight++;
 	if (q->conn != NULL)
@@ -554,6 +564,8 @@ server_release(struct query *q)
 
 	if (q == &w->scratch)
 		return;
+	gen_unref(q->gen);
+	q->gen = NULL;
 	TAILQ_REMOVE(&w->inflight, q, entry);
 	w->ninflight--;
 	TAILQ_INSERT_HEAD(&w->pool, q, entry);
@@ -568,6 +580,81 @@ server_release(struct query *q)
 	}
 	if (w->stopping)
 		worker_check_drained(w);
+}
+
+/* ---- generations ------------------------------------------------- */
+
+struct gen *
+gen_new(struct config *cfg, struct policy *policy, unsigned number)
+{
+	struct gen	*g;
+
+	if ((g = calloc(1, sizeof(*g))) == NULL)
+		return NULL;
+	g->cfg = cfg;
+	g->policy = policy;
+	g->number = number;
+	atomic_init(&g->refs, 1);
+	return g;
+}
+
+void
+gen_ref(struct gen *g)
+{
+	atomic_fetch_add_explicit(&g->refs, 1, memory_order_relaxed);
+}
+
+void
+gen_unref(struct gen *g)
+{
+	if (atomic_fetch_sub_explicit(&g->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	policy_free(g->policy);
+	config_release(g->cfg);
+	free(g->cfg);
+	free(g);
+}
+
+void
+daemon_set_gen(struct daemon *d, struct gen *g)
+{
+	struct gen	*old;
+
+	pthread_mutex_lock(&d->gen_lock);
+	old = atomic_load_explicit(&d->gen, memory_order_relaxed);
+	atomic_store_explicit(&d->gen, g, memory_order_release);
+	pthread_mutex_unlock(&d->gen_lock);
+	if (old != NULL)
+		gen_unref(old);
+}
+
+struct gen *
+daemon_get_gen(struct daemon *d)
+{
+	struct gen	*g;
+
+	pthread_mutex_lock(&d->gen_lock);
+	g = atomic_load_explicit(&d->gen, memory_order_relaxed);
+	gen_ref(g);
+	pthread_mutex_unlock(&d->gen_lock);
+	return g;
+}
+
+/*
+ * Called where a worker starts on new traffic: one relaxed load when
+ * nothing changed; the reference is taken under the daemon's lock, so the
+ * generation cannot be freed between the load and the reference.
+ */
+void
+worker_refresh(struct worker *w)
+{
+	struct gen	*g;
+
+	if (atomic_load_explicit(&w->d->gen, memory_order_relaxed) == w->gen)
+		return;
+	g = daemon_get_gen(w->d);
+	gen_unref(w->gen);
+	w->gen = g;
 }
 
 /* ---- life cycle --------------------------------------------------- */
@@ -600,7 +687,7 @@ static void
 worker_stop_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker		*w = arg;
-	const struct config	*cfg = w->d->cfg;
+	const struct config	*cfg = w->gen->cfg;
 	long			 ms = (long)cfg->timeout_ms *
 				    (long)cfg->nupstreams * 2 + DRAIN_SLACK_MS;
 	struct timeval		 tv = { ms / 1000, (ms % 1000) * 1000 };
@@ -655,6 +742,7 @@ worker_new(struct daemon *d, unsigned id, char *err, size_t errsz)
 	}
 	w->id = id;
 	w->d = d;
+	w->gen = daemon_get_gen(d);
 	LIST_INIT(&w->conns);
 	TAILQ_INIT(&w->inflight);
 	TAILQ_INIT(&w->pool);
@@ -665,9 +753,11 @@ worker_new(struct daemon *d, unsigned id, char *err, size_t errsz)
 		snprintf(err, errsz, "cannot create event loop");
 		goto fail;
 	}
-	for (i = 0; i < d->cfg->nlisten; i++) {
-		if (udp_listen(w, &d->cfg->listen[i].addr, err, errsz) == -1 ||
-		    tcp_listen(w, &d->cfg->listen[i].addr, err, errsz) == -1)
+	for (i = 0; i < w->gen->cfg->nlisten; i++) {
+		const struct addr *a = &w->gen->cfg->listen[i].addr;
+
+		if (udp_listen(w, a, err, errsz) == -1 ||
+		    tcp_listen(w, a, err, errsz) == -1)
 			goto fail;
 	}
 	return w;
@@ -713,6 +803,7 @@ worker_free(struct worker *w)
 		pthread_join(w->thread, NULL);
 	while ((q = TAILQ_FIRST(&w->inflight)) != NULL) {
 		fwd_cleanup(q);
+		gen_unref(q->gen);
 		TAILQ_REMOVE(&w->inflight, q, entry);
 		free(q);
 	}
@@ -737,5 +828,7 @@ worker_free(struct worker *w)
 		event_free(w->ev_stop);
 	if (w->base != NULL)
 		event_base_free(w->base);
+	if (w->gen != NULL)
+		gen_unref(w->gen);
 	free(w);
 }

@@ -31,9 +31,23 @@ struct evconnlistener;
 /* Queries one TCP connection may have in flight before reading pauses. */
 #define TCP_MAX_PIPELINE	64
 
+/*
+ * A generation: a configuration and the policy built from it, what a
+ * reload replaces as one.  Reference counted: the daemon holds the current
+ * one, each worker the one it last picked up, each held query the one it
+ * started with (so a query in flight ends on the policy it began with).
+ * The last reference frees it, in whichever thread lets go.
+ */
+struct gen {
+	struct config		*cfg;		/* owned */
+	struct policy		*policy;	/* owned */
+	unsigned		 number;	/* 1 at start, +1 per reload */
+	atomic_uint		 refs;
+};
+
 struct daemon {
-	const struct config	*cfg;
-	const struct policy	*policy;
+	_Atomic(struct gen *)	 gen;		/* current; swapped under lock */
+	pthread_mutex_t		 gen_lock;
 	struct dlog		*dlog;
 	struct cache		*cache;		/* NULL: no cache */
 	atomic_uint		 tcp_conns;	/* open client connections */
@@ -92,6 +106,7 @@ struct worker_stats {
 struct worker {
 	unsigned		 id;
 	struct daemon		*d;
+	struct gen		*gen;		/* referenced; see worker_refresh */
 	struct event_base	*base;
 	pthread_t		 thread;
 	int			 started;	/* thread was created */
@@ -121,6 +136,21 @@ struct worker {
 	uint8_t			 sbuf[DNS_MAX_UDP + 1];
 	uint8_t			 cbuf[DNS_MAX_UDP + 1];	/* cache copies */
 };
+
+/* A generation owning cfg and policy, with one reference. */
+struct gen	*gen_new(struct config *cfg, struct policy *policy,
+		    unsigned number);
+void		 gen_ref(struct gen *);
+/* Drop a reference; the last one frees the generation. */
+void		 gen_unref(struct gen *);
+
+/* Make g (whose reference passes to the daemon) current. */
+void		 daemon_set_gen(struct daemon *, struct gen *g);
+/* The current generation, with a reference for the caller. */
+struct gen	*daemon_get_gen(struct daemon *);
+
+/* Pick up the daemon's current generation if it changed. */
+void		 worker_refresh(struct worker *);
 
 /*
  * Create a worker: event base, listening sockets on every configured

@@ -43,6 +43,7 @@
 static struct worker	*w;
 static struct daemon	 d;
 static struct config	 cfg;
+static struct gen	 g;	/* never freed through gen_unref() */
 
 static void
 setup(void)
@@ -51,21 +52,24 @@ setup(void)
 	ck_assert_ptr_nonnull(w);
 	memset(&d, 0, sizeof(d));
 	ck_assert_int_eq(config_defaults(&cfg), 0);
-	d.cfg = &cfg;
 	{
 		char	 err[256];
 
-		d.policy = policy_new(&cfg, 0, NULL, NULL, NULL, err,
+		g.policy = policy_new(&cfg, 0, NULL, NULL, NULL, err,
 		    sizeof(err));
 	}
-	ck_assert_ptr_nonnull(d.policy);
+	ck_assert_ptr_nonnull(g.policy);
+	g.cfg = &cfg;
+	atomic_init(&g.refs, 1);
+	atomic_init(&d.gen, &g);
 	w->d = &d;
+	w->gen = &g;
 }
 
 static void
 teardown(void)
 {
-	policy_free((struct policy *)d.policy);
+	policy_free(g.policy);
 	config_release(&cfg);
 	free(w);
 	w = NULL;
@@ -78,6 +82,7 @@ query_init(struct query *q, const char *client)
 
 	memset(q, 0, sizeof(*q));
 	q->w = w;
+	q->gen = &g;
 	q->fwd.last_up = -1;
 	q->fwd.fd = -1;
 	q->rcode = -1;
