@@ -1,6 +1,7 @@
 # test_threads.sh -- two workers sharing the cache, the policy and the
 # decision log, under ThreadSanitizer: parallel UDP and TCP clients whose
-# queries hit, miss, store and evict in the same shards at once.  Any race
+# queries hit, miss, store and evict in the same shards at once, while
+# SIGHUP reloads swap the policy under them.  Any race
 # TSan sees is reported on the daemon's stderr, which stop_dnsward fails on.
 #
 # Run: DNSWARD_TSAN=tests/tsan/dnsward TOOLS=tests/tools \
@@ -66,6 +67,12 @@ for i in 1 2; do
 	pids+=($!)
 	count_sent tcp 50
 done
+# Reloads while both workers are busy: the generation swap races with
+# every query's use of the policy.
+for i in 1 2 3; do
+	kill -HUP "$DW_PID"
+	sleep 0.2
+done
 for p in "${pids[@]}"; do
 	wait "$p"
 done
@@ -80,6 +87,9 @@ check_eq "TCP pipeline 1 answered" "ok 50" "$(cat "$WORK/tcp1")"
 check_eq "TCP pipeline 2 answered" "ok 50" "$(cat "$WORK/tcp2")"
 n=$(cat "$WORK"/out? | grep -c 'status: SERVFAIL')
 check_eq "no SERVFAIL under concurrent load" 0 "$n"
+
+check_ge "reloads under load took effect" \
+    "$(grep -c 'reload: generation' "$DW_DIR/stderr")" 1
 
 stop_dnsward TERM
 check_log
