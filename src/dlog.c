@@ -23,6 +23,8 @@
  * its ring past half full while the writer is idle signals the condition
  * (without the mutex); a lost wakeup only costs one timeout.
  */
+#include <arpa/inet.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -398,6 +400,98 @@ dlog_out_rr(struct dlog_out *o, const ldns_rr *rr)
 	dlog_out_put(o, "}", 1);
 }
 
+/* A wire name whose labels hold only [A-Za-z0-9_-]: printed as is. */
+static int
+dlog_plain_name(const uint8_t *name, size_t len)
+{
+	size_t	 p = 0, i;
+
+	while (p < len && name[p] != 0) {
+		for (i = p + 1; i <= p + name[p] && i < len; i++) {
+			uint8_t	 c = name[i];
+
+			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			    (c >= '0' && c <= '9') || c == '-' || c == '_'))
+				return 0;
+		}
+		p += (size_t)name[p] + 1;
+	}
+	return 1;
+}
+
+/*
+ * The answer records of the common kinds (IN class A, AAAA, and the name
+ * types CNAME, DNAME, NS, PTR with plain names), formatted straight from
+ * the wire exactly as ldns would print them.  Returns 0 when one record is
+ * of another kind (nothing written: the caller uses ldns), 1 when done.
+ */
+static int
+dlog_out_answers_fast(struct dlog_out *o, const uint8_t *pkt, size_t len)
+{
+	struct wire_question	 q;
+	uint8_t			 name[DNS_MAX_NAME];
+	char			 text[WIRE_NAME_STRLEN];
+	size_t			 p, rdpos, nlen, np;
+	uint16_t		 type, rdlen;
+	unsigned		 i, an = DNS_ANCOUNT(pkt), pass;
+
+	if (wire_question(pkt, len, &q) == -1)
+		return 0;
+	/* Pass 0 checks every record, pass 1 writes. */
+	for (pass = 0; pass < 2; pass++) {
+		p = q.end;
+		for (i = 0; i < an; i++) {
+			if (wire_skip_rr(pkt, len, &p, &type, &rdpos,
+			    &rdlen) == -1 ||
+			    wire_get16(pkt + rdpos - 8) != DNS_CLASS_IN)
+				return 0;
+			switch (type) {
+			case DNS_TYPE_A:
+				if (rdlen != 4)
+					return 0;
+				if (pass == 0)
+					continue;
+				snprintf(text, sizeof(text), "%u.%u.%u.%u",
+				    pkt[rdpos], pkt[rdpos + 1], pkt[rdpos + 2],
+				    pkt[rdpos + 3]);
+				break;
+			case DNS_TYPE_AAAA:
+				if (rdlen != 16)
+					return 0;
+				if (pass == 0)
+					continue;
+				if (inet_ntop(AF_INET6, pkt + rdpos, text,
+				    sizeof(text)) == NULL)
+					return 0;
+				break;
+			case DNS_TYPE_CNAME:
+			case DNS_TYPE_DNAME:
+			case DNS_TYPE_NS:
+			case DNS_TYPE_PTR:
+				np = rdpos;
+				if (wire_read_name(pkt, len, &np, name,
+				    &nlen) == -1 || np != rdpos + rdlen ||
+				    !dlog_plain_name(name, nlen))
+					return 0;
+				if (pass == 0)
+					continue;
+				wire_name_to_str(name, nlen, text, sizeof(text));
+				break;
+			default:
+				return 0;
+			}
+			if (i > 0)
+				dlog_out_put(o, ",", 1);
+			dlog_out_str(o, "{\"Rdata\":\"");
+			dlog_out_str(o, text);
+			dlog_out_put(o, "\"", 1);
+			dlog_out_type(o, "Type", type);
+			dlog_out_str(o, ",\"Class\":\"IN\"}");
+		}
+	}
+	return 1;
+}
+
 /* "answers":[...] from the reply's answer section; [] if it won't parse. */
 static void
 dlog_out_answers(struct dlog_out *o, const uint8_t *reply, size_t reply_len,
@@ -414,6 +508,7 @@ dlog_out_answers(struct dlog_out *o, const uint8_t *reply, size_t reply_len,
 	 */
 	if (reply != NULL && reply_len >= DNS_HDR_LEN &&
 	    DNS_ANCOUNT(reply) > 0 &&
+	    !dlog_out_answers_fast(o, reply, reply_len) &&
 	    ldns_wire2pkt(&pkt, reply, reply_len) == LDNS_STATUS_OK) {
 		an = ldns_pkt_answer(pkt);
 		for (i = 0; an != NULL && i < ldns_rr_list_rr_count(an); i++) {

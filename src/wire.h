@@ -46,8 +46,12 @@
 #define DNS_RCODE_REFUSED	5
 #define DNS_RCODE_BADVERS	16	/* extended: needs OPT */
 
+#define DNS_TYPE_A	1
+#define DNS_TYPE_NS	2
 #define DNS_TYPE_CNAME	5
 #define DNS_TYPE_SOA	6
+#define DNS_TYPE_PTR	12
+#define DNS_TYPE_AAAA	28
 #define DNS_TYPE_DNAME	39
 #define DNS_TYPE_OPT	41
 #define DNS_TYPE_IXFR	251

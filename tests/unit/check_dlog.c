@@ -552,6 +552,69 @@ START_TEST(test_format_answers)
 }
 END_TEST
 
+/*
+ * The writer formats A, AAAA and plain-named CNAME/DNAME/NS/PTR records
+ * itself: its text must be what ldns prints, record for record.
+ */
+START_TEST(test_format_answers_fast_as_ldns)
+{
+	static const char *sets[][4] = {
+		{ "a.example. 60 IN A 0.0.0.0", "a.example. 60 IN A 255.1.10.100",
+		  NULL },
+		{ "a.example. 60 IN AAAA ::1", "a.example. 60 IN AAAA ::",
+		  "a.example. 60 IN AAAA ::ffff:192.0.2.1", NULL },
+		{ "a.example. 60 IN AAAA 2001:db8:0:0:1:0:0:1",
+		  "a.example. 60 IN AAAA fe80::1:2:3:4", NULL },
+		{ "a.example. 60 IN CNAME Mixed-Case_x.Example.COM.",
+		  "mixed-case_x.example.com. 60 IN A 192.0.2.7", NULL },
+		{ "a.example. 60 IN DNAME b.example.", "a.example. 60 IN NS .",
+		  "4.3.2.1.in-addr.arpa. 60 IN PTR a.example.", NULL },
+		/* Not plain: the whole set goes through ldns. */
+		{ "a.example. 60 IN CNAME we\\.ird.example.",
+		  "a.example. 60 IN A 192.0.2.8", NULL },
+		{ "a.example. 60 IN CNAME sp\\032ace.example.", NULL },
+	};
+	struct dlog_rec	 rec;
+	char		 buf[LINE_MAX_TEST], want[LINE_MAX_TEST];
+	uint8_t		*reply;
+	size_t		 i, n, len, w;
+
+	make_rec(&rec);
+	for (i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
+		for (n = 0; sets[i][n] != NULL; n++)
+			;
+		reply = make_reply(sets[i], n, &len);
+		format(&rec, reply, len, buf);
+		/* What ldns prints for each record. */
+		w = (size_t)snprintf(want, sizeof(want), ",\"answers\":[");
+		for (n = 0; sets[i][n] != NULL; n++) {
+			ldns_rr	*rr = NULL;
+			char	*rd;
+
+			ck_assert_int_eq(ldns_rr_new_frm_str(&rr, sets[i][n],
+			    0, NULL, NULL), LDNS_STATUS_OK);
+			rd = ldns_rdf2str(ldns_rr_rdf(rr, 0));
+			ck_assert_ptr_nonnull(rd);
+			w += (size_t)snprintf(want + w, sizeof(want) - w,
+			    "%s{\"Rdata\":\"%s\",\"Type\":\"%s\",\"Class\":"
+			    "\"IN\"}", n > 0 ? "," : "",
+			    rd, ldns_rr_descript(ldns_rr_get_type(rr))->_name);
+			free(rd);
+			ldns_rr_free(rr);
+		}
+		snprintf(want + w, sizeof(want) - w, "],");
+		/* ldns escapes a backslash; JSON escapes it again. */
+		if (strchr(want, '\\') == NULL)
+			ck_assert_msg(strstr(buf, want) != NULL,
+			    "set %zu:\n got %s\nwant %s", i, buf, want);
+		else
+			ck_assert_msg(strstr(buf, "\\\\") != NULL,
+			    "set %zu: escaped name: %s", i, buf);
+		free(reply);
+	}
+}
+END_TEST
+
 START_TEST(test_format_unknown_type)
 {
 	const char	*rrs[] = {
@@ -946,6 +1009,7 @@ dlog_suite(void)
 	tcase_add_test(tc, test_format_dropped);
 	tcase_add_test(tc, test_format_rcodes);
 	tcase_add_test(tc, test_format_answers);
+	tcase_add_test(tc, test_format_answers_fast_as_ldns);
 	tcase_add_test(tc, test_format_unknown_type);
 	tcase_add_test(tc, test_format_bad_reply);
 	tcase_add_test(tc, test_format_small_buffer);
