@@ -19,9 +19,12 @@
 
 /* RFC 8914 info-codes used here. */
 #define EDE_STALE		3
+#define EDE_STALE_NXDOMAIN	19
 #define EDE_BLOCKED		15
 #define EDE_PROHIBITED		18
 #define EDE_NO_REACHABLE	22
+
+static int	query_stale(struct query *);
 
 typedef enum query_stage (*stage_fn)(struct query *, const uint8_t *,
     size_t, struct query_verdict *);
@@ -351,7 +354,8 @@ query_rewrite(const struct query *q, const uint8_t *resp, size_t len,
 			/* RFC 8767 / RFC 8914: say the answer is stale. */
 			wire_put16(out + n, EDNS_OPT_EDE);
 			wire_put16(out + n + 2, 2);
-			wire_put16(out + n + 4, EDE_STALE);
+			wire_put16(out + n + 4, DNS_RCODE(resp) ==
+			    DNS_RCODE_NXDOMAIN ? EDE_STALE_NXDOMAIN : EDE_STALE);
 			n += 6;
 		}
 		wire_put16(out + optpos + 9, (uint16_t)(n - optpos - WIRE_OPT_LEN));
@@ -615,11 +619,23 @@ query_resolved(struct query *q, uint8_t *resp, size_t len,
 		query_cache_key(q, &k, name);
 		cache_store(q->w->d->cache, &k, resp, len, e, cache_now());
 	}
+	/*
+	 * SERVFAIL or REFUSED from the last upstream tried is a failure to
+	 * refresh too (RFC 8767 4): a stale answer beats it.
+	 */
+	if ((DNS_RCODE(resp) == DNS_RCODE_SERVFAIL ||
+	    DNS_RCODE(resp) == DNS_RCODE_REFUSED) && query_stale(q))
+		return;
 	query_answer(q, resp, len, e);
 }
 
-void
-query_unresolved(struct query *q)
+/*
+ * Resolution failed: answer from an expired entry if serve-stale has one
+ * (RFC 8767), or a fresh one another worker stored meanwhile.  Returns 1
+ * when answered.
+ */
+static int
+query_stale(struct query *q)
 {
 	struct worker		*w = q->w;
 	struct cache_key	 k;
@@ -628,18 +644,25 @@ query_unresolved(struct query *q)
 	uint8_t			 name[DNS_MAX_NAME];
 	size_t			 n;
 
-	if (w->d->cache != NULL && q->gen->cfg->cache_serve_stale > 0) {
-		query_cache_key(q, &k, name);
-		r = cache_lookup(w->d->cache, &k, 1, cache_now(), w->cbuf,
-		    sizeof(w->cbuf), &n, &e);
-		if (r != CACHE_MISS) {
-			q->cache = r == CACHE_STALE ? "stale" : "hit";
-			q->stale = r == CACHE_STALE;
-			query_answer(q, w->cbuf, n, &e);
-			return;
-		}
-	}
-	query_fail(q, DNS_RCODE_SERVFAIL, EDE_NO_REACHABLE, "upstream-failure");
+	if (w->d->cache == NULL || q->gen->cfg->cache_serve_stale == 0)
+		return 0;
+	query_cache_key(q, &k, name);
+	r = cache_lookup(w->d->cache, &k, 1, cache_now(), w->cbuf,
+	    sizeof(w->cbuf), &n, &e);
+	if (r == CACHE_MISS)
+		return 0;
+	q->cache = r == CACHE_STALE ? "stale" : "hit";
+	q->stale = r == CACHE_STALE;
+	query_answer(q, w->cbuf, n, &e);
+	return 1;
+}
+
+void
+query_unresolved(struct query *q)
+{
+	if (!query_stale(q))
+		query_fail(q, DNS_RCODE_SERVFAIL, EDE_NO_REACHABLE,
+		    "upstream-failure");
 }
 
 enum query_stage

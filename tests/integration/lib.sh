@@ -575,6 +575,16 @@ answers() {
 }
 
 # Header status ("NOERROR", "NXDOMAIN", ...) of dig's output.
+# section NAME: the records of dig's NAME SECTION (ANSWER, AUTHORITY, ...).
+section() {
+	sed -n "/^;; $1 SECTION:/,/^\$/p" | sed '1d;/^$/d'
+}
+
+# dig_ede: dig's first "; EDE: N (Text)" line.
+dig_ede() {
+	grep '^; EDE:' | head -n 1
+}
+
 dig_status() {
 	sed -n 's/.*status: \([A-Z]*\),.*/\1/p' | head -n 1
 }

@@ -214,9 +214,6 @@ start_nsd
 DW_EXTRA=$DW_EXTRA start_dnsward pol 1 "127.0.0.1:$NSD_PORT"
 note "nsd on 127.0.0.1:$NSD_PORT, dnsward (policy) on port $DW_PORT"
 
-section() {
-	sed -n "/^;; $1 SECTION:/,/^\$/p" | sed '1d;/^$/d'
-}
 soa_owners() {
 	section AUTHORITY | awk '$4 == "SOA" {print $1}'
 }

@@ -166,9 +166,6 @@ policy:
 # --- helpers -----------------------------------------------------------------
 
 # section NAME: the records of a dig section (ANSWER, AUTHORITY, ...).
-section() {
-	sed -n "/^;; $1 SECTION:/,/^\$/p" | sed '1d;/^$/d'
-}
 
 # owner TTL TYPE of each record of a section.
 rr_heads() {
@@ -228,9 +225,6 @@ check_drop() {
 }
 
 # EDE line of dig's output ("" when none).
-dig_ede() {
-	grep '^; EDE:' | head -n 1
-}
 
 # --- the main instance ---------------------------------------------------------
 

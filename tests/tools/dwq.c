@@ -44,6 +44,7 @@
  *       strictly (prefix = bytes that follow, ID and question match);
  *       one line per query, then "trailing=N" (bytes after the last)
  *   dwq upstream HOST PORT SECONDS echo|spoof|badonly|tc|big [SIZE]|
+ *            servfail|refused|
  *            slow [MS]
  *       a scripted upstream on UDP and TCP (see cmd_upstream()); prints
  *       "ready" once bound
@@ -1463,8 +1464,11 @@ cmd_tcp_seq(int argc, char **argv)
  *            UDP: TC=1; TCP: a length prefix promising 1000 bytes more
  *            than a reply, then one zero byte every MS (default 300 ms)
  *            until the peer closes, 60 bytes were sent or time is up
+ *   servfail, refused
+ *            every query (UDP and TCP) answered with that rcode, no records
  */
-enum upmode { UP_ECHO, UP_SPOOF, UP_BADONLY, UP_TC, UP_BIG, UP_SLOW };
+enum upmode { UP_ECHO, UP_SPOOF, UP_BADONLY, UP_TC, UP_BIG, UP_SLOW,
+    UP_SERVFAIL, UP_REFUSED };
 
 /* Is the first label of query q's name (at offset 12) "big"? */
 static int
@@ -1631,7 +1635,7 @@ cmd_upstream(int argc, char **argv)
 
 	if (argc < 4)
 		die("usage: upstream HOST PORT SECONDS "
-		    "echo|spoof|badonly|tc|big [SIZE]|slow [MS]");
+		    "echo|spoof|badonly|tc|big [SIZE]|slow [MS]|servfail|refused");
 	secs = (int)num_arg(argv[2], 1, 3600, "seconds");
 	if (strcmp(argv[3], "echo") == 0)
 		mode = UP_ECHO;
@@ -1649,7 +1653,11 @@ cmd_upstream(int argc, char **argv)
 		mode = UP_SLOW;
 		arg = argc > 4 ? (int)num_arg(argv[4], 1, 10000,
 		    "interval ms") : 300;
-	} else
+	} else if (strcmp(argv[3], "servfail") == 0)
+		mode = UP_SERVFAIL;
+	else if (strcmp(argv[3], "refused") == 0)
+		mode = UP_REFUSED;
+	else
 		die("unknown mode '%s'", argv[3]);
 	parse_addr(argv[0], argv[1], &sa, &salen);
 	if ((ufd = socket(sa.ss_family, SOCK_DGRAM, 0)) == -1 ||
@@ -1693,6 +1701,13 @@ cmd_upstream(int argc, char **argv)
 			case UP_BIG:
 			case UP_SLOW:
 				up_reply(&r, q, qend, id, 1, NULL, 0, NULL);
+				UP_SEND(ufd);
+				break;
+			case UP_SERVFAIL:
+			case UP_REFUSED:
+				up_reply(&r, q, qend, id, 0, NULL, 0, NULL);
+				r.b[3] = (uint8_t)((r.b[3] & 0xf0) |
+				    (mode == UP_SERVFAIL ? 2 : 5));
 				UP_SEND(ufd);
 				break;
 			case UP_SPOOF:
@@ -1749,7 +1764,13 @@ cmd_upstream(int argc, char **argv)
 				} else if (mode == UP_ECHO)
 					up_reply(&r, q, qend, (unsigned)q[0] << 8 |
 					    q[1], 0, NULL, 0, desc);
-				else
+				else if (mode == UP_SERVFAIL ||
+				    mode == UP_REFUSED) {
+					up_reply(&r, q, qend, (unsigned)q[0] << 8 |
+					    q[1], 0, NULL, 0, NULL);
+					r.b[3] = (uint8_t)((r.b[3] & 0xf0) |
+					    (mode == UP_SERVFAIL ? 2 : 5));
+				} else
 					up_reply(&r, q, qend, (unsigned)q[0] << 8 |
 					    q[1], 0, NULL, mode == UP_SPOOF ||
 					    mode == UP_BADONLY ? 0xc0000263 :
@@ -2522,7 +2543,7 @@ usage(void)
 	    "       dwq fuzz HOST PORT COUNT SEED [--sync NAME] [--src ADDR]\n"
 	    "       dwq blackhole HOST PORT SECONDS\n"
 	    "       dwq upstream HOST PORT SECONDS "
-	    "echo|spoof|badonly|tc|big [SIZE]|slow [MS]\n"
+	    "echo|spoof|badonly|tc|big [SIZE]|slow [MS]|servfail|refused\n"
 	    "       dwq jsoncheck FILE [FIELD...]\n"
 	    "       dwq jsonfield FILE FIELD\n");
 	exit(2);
