@@ -523,8 +523,12 @@ cache_store(struct cache *c, const struct cache_key *k, const uint8_t *msg,
 	ce->flags = k->flags;
 	ce->e = *e;
 	ce->seg = SEG_PROBATION;
-	/* Allocator rounding and the bucket pointer count too. */
-	ce->size = (uint32_t)(((size + 15) & ~(size_t)15) + sizeof(void *));
+	/*
+	 * The allocator's header and rounding (glibc: 8 bytes, 16-byte
+	 * chunks) and the entry's share of the bucket array count too.
+	 */
+	ce->size = (uint32_t)(((size + 8 + 15) & ~(size_t)15) +
+	    2 * sizeof(void *));
 
 	pthread_mutex_lock(&sh->lock);
 	if ((old = shard_find(sh, h, k)) != NULL)

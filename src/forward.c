@@ -106,8 +106,13 @@ fwd_build_query(struct query *q, uint16_t id, uint16_t edns_size)
 	memset(p, 0, DNS_HDR_LEN);
 	wire_put16(p, id);
 	p[2] = q->rd;				/* client's RD, opcode 0 */
-	p[3] = (q->cd ? 0x10 : 0) |		/* client's CD */
-	    (q->ad ? 0x20 : 0);			/* and AD (RFC 6840 5.7) */
+	/*
+	 * The client's CD; AD always (RFC 6840 5.7: "tell me whether it
+	 * validated"), so that a cached answer carries AD for every later
+	 * client that asks for it; query_rewrite() clears AD for clients
+	 * that set neither AD nor DO.
+	 */
+	p[3] = (q->cd ? 0x10 : 0) | 0x20;
 	wire_put16(p + 4, 1);
 	wire_put16(p + 10, 1);
 	name = query_upstream_name(q, &namelen);

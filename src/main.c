@@ -257,6 +257,7 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 	struct gen	*cur, *g;
 	struct config	*nc;
 	struct policy	*p;
+	unsigned	 i;
 	int		 nerr = 0;
 
 	cur = daemon_get_gen(m->d);
@@ -290,6 +291,8 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 		goto fail;
 	}
 	daemon_set_gen(m->d, g);
+	for (i = 0; i < m->nworkers; i++)
+		worker_wake(m->workers[i]);
 	log_info("reload: generation %u in force (%zu feed%s, %zu group%s)",
 	    g->number, nc->nfeeds, nc->nfeeds == 1 ? "" : "s", nc->ngroups,
 	    nc->ngroups == 1 ? "" : "s");

@@ -586,13 +586,16 @@ query_resolve(struct query *q)
 
 	if (w->d->cache != NULL) {
 		query_cache_key(q, &k, name);
+		/* The log tells the query name's lookup, not a chase's. */
 		if (cache_lookup(w->d->cache, &k, 0, cache_now(), w->cbuf,
 		    sizeof(w->cbuf), &n, &e) == CACHE_HIT) {
-			q->cache = "hit";
+			if (q->cache == NULL)
+				q->cache = "hit";
 			query_answer(q, w->cbuf, n, &e);
 			return;
 		}
-		q->cache = "miss";
+		if (q->cache == NULL)
+			q->cache = "miss";
 	}
 	if (q == &w->scratch) {
 		if ((held = server_hold(q)) == NULL) {

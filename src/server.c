@@ -52,6 +52,7 @@ struct tcp_conn {
 static void	tcp_conn_free(struct tcp_conn *);
 static void	tcp_conn_close(struct tcp_conn *);
 static void	worker_check_drained(struct worker *);
+static void	worker_refresh_cb(evutil_socket_t, short, void *);
 
 static void
 scratch_init(struct worker *w, enum dlog_transport t)
@@ -227,14 +228,17 @@ udp_read(evutil_socket_t fd, short what, void *arg)
 			size_t		 len = b->rxm[i].msg_len;
 
 			scratch_init(w, DLOG_UDP);
+			/*
+			 * Longer than a slot: the kernel cut it, so what we
+			 * have is not the message: FORMERR, as for trailing
+			 * bytes.
+			 */
+			if (m->msg_flags & MSG_TRUNC)
+				q->bad_sections = 1;
 			memcpy(&q->client, &b->rxpeer[i], m->msg_namelen);
 			q->clientlen = m->msg_namelen;
 			q->udp_fd = fd;
 			udp_get_dst(q, m);
-			/*
-			 * A query longer than a slot is cut short and so
-			 * malformed, which is what a query that long is.
-			 */
 			query_receive(q, b->rx[i], len > UDP_SLOT ? UDP_SLOT :
 			    len);
 		}
@@ -609,6 +613,7 @@ gen_unref(struct gen *g)
 {
 	if (atomic_fetch_sub_explicit(&g->refs, 1, memory_order_acq_rel) != 1)
 		return;
+	log_info("generation %u released", g->number);
 	policy_free(g->policy);
 	config_release(g->cfg);
 	free(g->cfg);
@@ -749,6 +754,8 @@ worker_new(struct daemon *d, unsigned id, char *err, size_t errsz)
 	w->scratch.w = w;
 	if ((w->base = event_base_new()) == NULL ||
 	    (w->ev_stop = event_new(w->base, -1, 0, worker_stop_cb,
+	    w)) == NULL ||
+	    (w->ev_refresh = event_new(w->base, -1, 0, worker_refresh_cb,
 	    w)) == NULL) {
 		snprintf(err, errsz, "cannot create event loop");
 		goto fail;
@@ -782,6 +789,18 @@ worker_start(struct worker *w)
 		return -1;
 	w->started = 1;
 	return 0;
+}
+
+static void
+worker_refresh_cb(evutil_socket_t fd, short what, void *arg)
+{
+	worker_refresh(arg);
+}
+
+void
+worker_wake(struct worker *w)
+{
+	event_active(w->ev_refresh, 0, 0);
 }
 
 void
@@ -826,6 +845,8 @@ worker_free(struct worker *w)
 		event_free(w->ev_drain);
 	if (w->ev_stop != NULL)
 		event_free(w->ev_stop);
+	if (w->ev_refresh != NULL)
+		event_free(w->ev_refresh);
 	if (w->base != NULL)
 		event_base_free(w->base);
 	if (w->gen != NULL)

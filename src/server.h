@@ -126,6 +126,7 @@ struct worker {
 
 	int			 stopping;
 	struct event		*ev_stop;	/* activated by the main thread */
+	struct event		*ev_refresh;	/* same: a new generation */
 	struct event		*ev_drain;	/* bound on draining */
 
 	struct worker_stats	 stats;
@@ -151,6 +152,12 @@ struct gen	*daemon_get_gen(struct daemon *);
 
 /* Pick up the daemon's current generation if it changed. */
 void		 worker_refresh(struct worker *);
+
+/*
+ * From another thread: make the worker pick up a new generation now, so
+ * that an idle worker does not keep the old one alive.
+ */
+void		 worker_wake(struct worker *);
 
 /*
  * Create a worker: event base, listening sockets on every configured

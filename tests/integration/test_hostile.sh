@@ -120,6 +120,17 @@ check_match "an empty datagram gets FORMERR or nothing" \
 out=$(raw_udp "3003 01" 700)
 check_eq "a 3-byte datagram is not answered (no header to answer)" \
     timeout "$out"
+# A well-formed 4096-byte query (EDNS padding) is answered; with bytes
+# after it, the datagram is longer than a receive slot and must still get
+# FORMERR, as trailing bytes do, not be cut and answered.
+pad=$(printf '0%.0s' $(seq 1 $((4054 * 2))))
+big="200d 0100 0001 0000 0000 0001 $Q_HOST 00 0029 1000 00000000 0fda 000c 0fd6 $pad"
+out=$(raw_udp "$big")
+check_eq "a 4096-byte query (padding option) is answered" 0 \
+    "$(hex_rcode "$out")"
+out=$(raw_udp "$big $(printf '00%.0s' $(seq 1 100))")
+check_eq "a 4196-byte datagram (100 trailing bytes) gets FORMERR" 1 \
+    "$(hex_rcode "$out")"
 alive_check "single malformed datagrams"
 
 # --- fuzz burst over UDP ---------------------------------------------------------

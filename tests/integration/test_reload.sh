@@ -52,6 +52,14 @@ hup_wait 1 || fail "reload 1 logged within 10 s" logged "nothing"
 check_match "reload 1: generation 2 in force" \
     'reload: generation 2 in force \(1 feed, 1 group\)' \
     "$(grep 'reload' "$DW_DIR/stderr")"
+# No query since: the idle worker is woken to let generation 1 go.
+n=0
+while [ "$n" -lt 50 ] && ! grep -q 'generation 1 released' "$DW_DIR/stderr"; do
+	sleep 0.1
+	n=$((n + 1))
+done
+check_match "reload 1: the old generation is released without waiting for traffic" \
+    'generation 1 released' "$(cat "$DW_DIR/stderr")"
 
 out=$(dw_dig host.test A)
 check_eq "after reload: host.test (cached before) now blocked" NXDOMAIN \

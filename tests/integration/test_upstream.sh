@@ -28,8 +28,12 @@ start_upstream echo
 start_dnsward echo 1 "127.0.0.1:$UP_PORT"
 note "echo upstream 127.0.0.1:$UP_PORT, dnsward port $DW_PORT"
 
-out=$(dw_dig +rec +nocdflag +nodnssec q1.test TXT)
+out=$(dw_dig +rec +nocdflag +nodnssec +noadflag q1.test TXT)
 check_eq "upstream sees RD=1 when the client sets RD" 1 "$(seen rd "$out")"
+check_eq "upstream sees AD=1 though the client did not set it (RFC 6840 5.7)" \
+    1 "$(seen ad "$out")"
+check_match "client without AD or DO gets no AD back" "^;; flags: qr rd ra;" \
+    "$(echo "$out" | grep '^;; flags:')"
 check_eq "upstream sees CD=0 when the client does not set CD" 0 \
     "$(seen cd "$out")"
 check_eq "upstream sees DO=0 when the client does not set DO" 0 \

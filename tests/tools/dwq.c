@@ -1449,7 +1449,7 @@ cmd_tcp_seq(int argc, char **argv)
 
 /*
  * A scripted upstream server on UDP and TCP HOST:PORT.  Modes:
- *   echo     answer TXT "id=.. port=.. rd=.. cd=.. do=.. edns=.. qname=.."
+ *   echo     answer TXT "id=.. port=.. rd=.. cd=.. ad=.. do=.. edns=.. qname=.."
  *            describing the query as received (what the forwarder sent)
  *   spoof    per UDP query: a reply with the wrong ID, one with the wrong
  *            question, one from another port (all A 6.6.6.6), then the
@@ -1615,9 +1615,9 @@ up_parse(const uint8_t *q, size_t len, size_t *qend, char *desc, size_t dsz,
 		}
 		name[o] = '\0';
 	}
-	snprintf(desc, dsz, "id=%u port=%u rd=%u cd=%u do=%u edns=%u "
+	snprintf(desc, dsz, "id=%u port=%u rd=%u cd=%u ad=%u do=%u edns=%u "
 	    "qname=%s", (unsigned)q[0] << 8 | q[1], port, q[2] & 1,
-	    (q[3] >> 4) & 1, dobit, edns, name);
+	    (q[3] >> 4) & 1, (q[3] >> 5) & 1, dobit, edns, name);
 	return 0;
 }
 
