@@ -49,7 +49,8 @@
  * references are resolved once the whole document has been read.
  */
 struct config_ref {
-	size_t			*slot;		/* in config_rule.feeds */
+	size_t			*slot;		/* in config_rule.(ip)feeds */
+	int			 ip;		/* an answer-ip reference */
 	const char		*id;		/* in the document */
 	yaml_node_t		*node;		/* where it is written */
 	char			 name[CONFIG_NAMELEN];
@@ -78,6 +79,7 @@ struct config_ctx {
 	int			 action_ok;	/* rule action parsed */
 	yaml_node_t		*response;	/* rule response node */
 	struct config_ref	*refs;		/* to resolve at the end */
+	int			 ipref;		/* reading answer-ip */
 	size_t			 nrefs;
 	size_t			 refs_cap;
 };
@@ -156,6 +158,8 @@ static void	config_rule_action(struct config_ctx *, const char *,
 static void	config_rule_response(struct config_ctx *, const char *,
 		    yaml_node_t *);
 static void	config_rule_redir(struct config_ctx *, const char *,
+		    yaml_node_t *);
+static void	config_match_answer_ip(struct config_ctx *, const char *,
 		    yaml_node_t *);
 static void	config_match_feed(struct config_ctx *, const char *,
 		    yaml_node_t *);
@@ -273,6 +277,7 @@ static const struct config_key config_match_keys[] = {
 	{ "feed",		config_match_feed },
 	{ "tld",		config_match_tld },
 	{ "qtype",		config_match_qtype },
+	{ "answer-ip",		config_match_answer_ip },
 	{ NULL,			NULL }
 };
 
@@ -305,6 +310,7 @@ static const struct config_word config_formats[] = {
 	{ "hosts",		FEED_HOSTS },
 	{ "rpz",		FEED_RPZ },
 	{ "adblock",		FEED_ADBLOCK },
+	{ "ip",			FEED_IP },
 	{ NULL,			0 }
 };
 
@@ -1667,7 +1673,7 @@ config_rule_match(struct config_ctx *ctx, const char *name, yaml_node_t *node)
 		return;
 	if (node->data.mapping.pairs.start == node->data.mapping.pairs.top) {
 		config_err(ctx, node, "%s: at least one condition is required "
-		    "(feed, tld or qtype)", name);
+		    "(feed, tld, qtype or answer-ip)", name);
 		return;
 	}
 	config_map(ctx, name, node, config_match_keys);
@@ -1747,7 +1753,11 @@ config_match_feed_item(struct config_ctx *ctx, const char *name,
 		ctx->refs = refs;
 		ctx->refs_cap = cap;
 	}
-	ctx->refs[ctx->nrefs].slot = &r->feeds[r->nfeeds++];
+	if (ctx->ipref)
+		ctx->refs[ctx->nrefs].slot = &r->ipfeeds[r->nipfeeds++];
+	else
+		ctx->refs[ctx->nrefs].slot = &r->feeds[r->nfeeds++];
+	ctx->refs[ctx->nrefs].ip = ctx->ipref;
 	ctx->refs[ctx->nrefs].id = s;
 	ctx->refs[ctx->nrefs].node = node;
 	snprintf(ctx->refs[ctx->nrefs].name, sizeof(ctx->refs[0].name), "%s",
@@ -1768,6 +1778,25 @@ config_match_feed(struct config_ctx *ctx, const char *name, yaml_node_t *node)
 		return;
 	}
 	config_strings(ctx, name, node, config_match_feed_item);
+}
+
+/* answer-ip: FEED or [FEED...]: feeds of addresses (format ip, or rpz). */
+static void
+config_match_answer_ip(struct config_ctx *ctx, const char *name,
+    yaml_node_t *node)
+{
+	size_t	 n;
+
+	if ((n = config_strings_len(ctx, name, node)) == 0)
+		return;
+	if ((ctx->rule->ipfeeds = calloc(n, sizeof(*ctx->rule->ipfeeds))) ==
+	    NULL) {
+		config_err(ctx, node, "%s: out of memory", name);
+		return;
+	}
+	ctx->ipref = 1;
+	config_strings(ctx, name, node, config_match_feed_item);
+	ctx->ipref = 0;
 }
 
 /*
@@ -2153,11 +2182,23 @@ config_resolve_feeds(struct config_ctx *ctx)
 			if (cfg->feeds[j].id != NULL &&
 			    strcmp(cfg->feeds[j].id, ref->id) == 0)
 				break;
-		if (j == cfg->nfeeds)
+		if (j == cfg->nfeeds) {
 			config_err(ctx, ref->node, "%s: no feed with id '%s'",
 			    ref->name, ref->id);
-		else
-			*ref->slot = j;
+			continue;
+		}
+		*ref->slot = j;
+		/* Names and addresses do not mix (auto: decided at load). */
+		if (ref->ip && cfg->feeds[j].format != FEED_IP &&
+		    cfg->feeds[j].format != FEED_RPZ &&
+		    cfg->feeds[j].format != FEED_AUTO)
+			config_err(ctx, ref->node, "%s: feed '%s' is a list of "
+			    "names; answer-ip needs a feed of addresses "
+			    "(format: ip)", ref->name, ref->id);
+		else if (!ref->ip && cfg->feeds[j].format == FEED_IP)
+			config_err(ctx, ref->node, "%s: feed '%s' is a list of "
+			    "addresses (format: ip); match answers with "
+			    "answer-ip", ref->name, ref->id);
 	}
 }
 
@@ -2381,6 +2422,7 @@ config_rule_release(struct config_rule *r)
 
 	free(r->name);
 	free(r->feeds);
+	free(r->ipfeeds);
 	for (i = 0; i < r->ntlds; i++)
 		free(r->tlds[i]);
 	free(r->tlds);

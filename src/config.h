@@ -42,7 +42,8 @@ enum feed_format {
 	FEED_PLAIN,		/* one domain per line */
 	FEED_HOSTS,		/* "0.0.0.0 name [name...]" */
 	FEED_RPZ,		/* RPZ zone file (QNAME triggers) */
-	FEED_ADBLOCK		/* "||name^", "@@||name^" */
+	FEED_ADBLOCK,		/* "||name^", "@@||name^" */
+	FEED_IP			/* one address or CIDR per line */
 };
 
 /* How entries of a plain list match (other formats carry their own). */
@@ -99,6 +100,8 @@ struct config_rule {
 	int		 priority;
 	size_t		*feeds;		/* indexes into config.feeds */
 	size_t		 nfeeds;
+	size_t		*ipfeeds;	/* answer-ip: indexes, idem */
+	size_t		 nipfeeds;
 	char		**tlds;		/* lower case, no dots */
 	size_t		 ntlds;
 	uint16_t	*qtypes;

@@ -42,6 +42,7 @@
 
 #include "addr.h"
 #include "dlog.h"
+#include "ipset.h"
 #include "wire.h"
 
 #define DLOG_RING_MIN	4096		/* bytes; holds a few records */
@@ -544,6 +545,16 @@ dlog_out_outcome(struct dlog_out *o, const struct dlog_rec *rec)
 		dlog_out_field(o, "matched_name", name);
 	} else
 		dlog_out_field(o, "matched_name", NULL);
+	if (rec->answer_af != 0) {
+		char	 a[IPSET_STRLEN];
+
+		if (inet_ntop(rec->answer_af, rec->answer_addr, a,
+		    sizeof(a)) == NULL)
+			snprintf(a, sizeof(a), "?");
+		dlog_out_field(o, "answer_ip", a);
+		dlog_out_field(o, "matched_prefix", ipset_format(rec->prefix_af,
+		    rec->prefix, rec->plen, a, sizeof(a)));
+	}
 	if (rec->reason != NULL)
 		dlog_out_field(o, "reason", rec->reason);
 	if (rec->has_upstream) {

@@ -64,6 +64,13 @@ struct dlog_rec {
 	uint8_t		matched[255];		/* wire; matched_len 0: none */
 	uint8_t		matched_len;
 
+	/* answer-ip: the answer's address that matched, and the prefix. */
+	int		answer_af;	/* 0: none */
+	uint8_t		answer_addr[16];
+	int		prefix_af;
+	uint8_t		prefix[16];
+	uint8_t		plen;
+
 	int		has_upstream;
 	struct addr	upstream;	/* the upstream that answered / last tried */
 	uint32_t	latency_us;	/* receipt to reply (or drop) */

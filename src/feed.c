@@ -34,6 +34,7 @@
 #include <ldns/ldns.h>
 
 #include "domset.h"
+#include "ipset.h"
 #include "feed.h"
 #include "wire.h"
 
@@ -66,6 +67,7 @@ struct feed_side {
 struct feed {
 	char		*id;
 	struct domset	*set;
+	struct ipset	*ips;		/* addresses; NULL when none */
 	int		 track;
 	struct feed_side *side;
 	size_t		 nside;
@@ -132,6 +134,7 @@ struct loader {
 	uint32_t	 recline;	/* first line of the current entry */
 	enum domset_add	 fatal;		/* DOMSET_ERR_*, or DOMSET_NEW */
 	struct domset_build *b;
+	struct ipset_builder *ib;	/* format: ip */
 	struct vec	 rrs;		/* struct pend_rr */
 	struct vec	 rd;		/* their rdata bytes */
 	struct vec	 sides;		/* struct feed_side, lines only */
@@ -160,6 +163,7 @@ feed_format_name(enum feed_format f)
 	case FEED_HOSTS:	return "hosts";
 	case FEED_RPZ:		return "rpz";
 	case FEED_ADBLOCK:	return "adblock";
+	case FEED_IP:		return "ip";
 	}
 	return "?";
 }
@@ -362,6 +366,21 @@ bad(struct loader *l, const char *fmt, ...)
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	snprintf(msg, sizeof(msg), "%s:%u: %s", l->path, l->recline, why);
+	l->report(l->arg, msg);
+}
+
+/* A bad line with the column of the offending text. */
+static void
+bad_col(struct loader *l, size_t col, const char *why)
+{
+	char	 msg[IPSET_WHYSZ + 512];
+
+	l->st->errors++;
+	if (l->report == NULL || l->reported >= FEED_REPORT_MAX)
+		return;
+	l->reported++;
+	snprintf(msg, sizeof(msg), "%s:%u:%zu: %s", l->path, l->recline, col,
+	    why);
 	l->report(l->arg, msg);
 }
 
@@ -718,6 +737,42 @@ plain_line(struct loader *l, const char *s, const char *e)
  * keep it, and listing these names would block the host's own loopback
  * names, so they are skipped (not counted as entries or errors).
  */
+/*
+ * format: ip -- one address or prefix per line.  The line number is the
+ * value kept with the prefix (the first line wins for duplicates).
+ */
+static void
+ip_line(struct loader *l, const char *s, const char *e)
+{
+	char		 why[IPSET_WHYSZ];
+	uint8_t		 addr[16];
+	unsigned	 plen;
+	size_t		 col;
+	int		 af, r;
+
+	if ((r = ipset_parse_line(s, (size_t)(e - s), &af, addr, &plen, &col,
+	    why, sizeof(why))) == 0)
+		return;
+	if (r == -1) {
+		bad_col(l, col, why);
+		return;
+	}
+	switch (ipset_add(l->ib, af, addr, plen, l->recline)) {
+	case IPSET_NEW:
+		l->st->entries++;
+		break;
+	case IPSET_DUP:
+		l->st->duplicates++;
+		break;
+	case IPSET_ERR_INVAL:
+		bad_col(l, 1, "not an address");
+		break;
+	case IPSET_ERR_MEM:
+		l->fatal = DOMSET_ERR_MEM;
+		break;
+	}
+}
+
 static int
 hosts_boilerplate(const char *s, const char *t)
 {
@@ -1277,6 +1332,15 @@ detect_line(const char *s, const char *e)
 			return FEED_RPZ;
 	if (is_address(s, t) && skip_ws(t, e) < e)
 		return FEED_HOSTS;
+	{
+		uint8_t		 addr[16];
+		unsigned	 plen;
+		int		 af;
+
+		if (ipset_parse_line(s, (size_t)(e - s), &af, addr, &plen,
+		    NULL, NULL, 0) == 1)
+			return FEED_IP;
+	}
 	return FEED_AUTO;
 }
 
@@ -1422,6 +1486,7 @@ parse(struct loader *l, enum feed_format fmt)
 	case FEED_HOSTS:	fn = hosts_line; break;
 	case FEED_RPZ:		fn = rpz_line; break;
 	case FEED_ADBLOCK:	fn = adblock_line; break;
+	case FEED_IP:		fn = ip_line; break;
 	default:		fn = plain_line; break;
 	}
 	while (l->fatal == DOMSET_NEW && next_line(l, &s, &e))
@@ -1455,6 +1520,7 @@ static void
 loader_release(struct loader *l)
 {
 	domset_build_free(l->b);
+	ipset_builder_free(l->ib);
 	free(l->rrs.p);
 	free(l->rd.p);
 	free(l->sides.p);
@@ -1479,9 +1545,18 @@ feed_build(struct loader *l, const struct config_feed *fc)
 		feed_free(f);
 		return NULL;
 	}
+	if (l->ib != NULL) {
+		f->ips = ipset_build(l->ib);
+		l->ib = NULL;
+		if (f->ips == NULL) {
+			feed_free(f);
+			return NULL;
+		}
+	}
 	l->st->memory = sizeof(*f) + strlen(f->id) + 1 +
 	    domset_memory(f->set) + f->nside * sizeof(*f->side) +
-	    f->nrrs * sizeof(*f->rrs) + (f->nrrs ? l->rd.n : 0);
+	    f->nrrs * sizeof(*f->rrs) + (f->nrrs ? l->rd.n : 0) +
+	    (f->ips != NULL ? ipset_memory(f->ips) : 0);
 	return f;
 }
 
@@ -1521,8 +1596,10 @@ feed_load(const struct config_feed *fc, int track_lines,
 		l.p += 3;
 	if (fmt == FEED_AUTO)
 		st->format = fmt = detect(l.p, l.end);
-	if ((l.b = domset_build_new(count_lines(l.p, l.end),
-	    track_lines)) != NULL) {
+	/* A list of addresses has no names: an empty name set. */
+	if ((l.b = domset_build_new(fmt == FEED_IP ? 1 :
+	    count_lines(l.p, l.end), track_lines)) != NULL &&
+	    (fmt != FEED_IP || (l.ib = ipset_builder_new()) != NULL)) {
 		parse(&l, fmt);
 		if (l.fatal == DOMSET_NEW)
 			f = feed_build(&l, fc);
@@ -1587,6 +1664,29 @@ feed_lookup(const struct feed *f, const uint8_t *name, size_t namelen,
 	return 1;
 }
 
+int
+feed_lookup_ip(const struct feed *f, int af, const uint8_t *addr,
+    struct feed_ip_hit *hit)
+{
+	struct ipset_match	 m;
+
+	if (f == NULL || f->ips == NULL || !ipset_lookup(f->ips, af, addr, &m))
+		return 0;
+	memset(hit, 0, sizeof(*hit));
+	hit->action = FEED_LISTED;
+	hit->af = m.af;
+	memcpy(hit->prefix, m.addr, sizeof(hit->prefix));
+	hit->plen = m.plen;
+	hit->line = m.value;
+	return 1;
+}
+
+int
+feed_has_addresses(const struct feed *f)
+{
+	return f != NULL && f->ips != NULL;
+}
+
 const char *
 feed_id(const struct feed *f)
 {
@@ -1599,6 +1699,7 @@ feed_free(struct feed *f)
 	if (f == NULL)
 		return;
 	domset_free(f->set);
+	ipset_free(f->ips);
 	free(f->side);
 	free(f->rrs);
 	free(f->rdata);

@@ -78,6 +78,15 @@ struct feed_hit {
 	uint32_t	 line;		/* line in the file, if tracked (else 0) */
 };
 
+/* What matched an address: a prefix of a format: ip feed. */
+struct feed_ip_hit {
+	enum feed_action action;	/* FEED_LISTED */
+	int		 af;		/* of the prefix */
+	uint8_t		 prefix[16];	/* host bits zero */
+	unsigned	 plen;
+	uint32_t	 line;		/* in the file */
+};
+
 struct feed_stats {
 	size_t		 entries;	/* distinct entries loaded */
 	size_t		 lines;		/* lines read */
@@ -113,6 +122,17 @@ int		 feed_lookup(const struct feed *, const uint8_t *name,
 		    size_t namelen, struct feed_hit *hit);
 
 /* The id from configuration. */
+/*
+ * Longest-prefix match of an address (af AF_INET: 4 bytes, AF_INET6: 16;
+ * an IPv4-mapped IPv6 address also matches IPv4 prefixes) against the
+ * feed's addresses.  1 and *hit, or 0.
+ */
+int		 feed_lookup_ip(const struct feed *, int af,
+		    const uint8_t *addr, struct feed_ip_hit *hit);
+
+/* Does the feed hold addresses (format: ip)? */
+int		 feed_has_addresses(const struct feed *);
+
 const char	*feed_id(const struct feed *);
 
 /* Free; accepts NULL. */

@@ -2,6 +2,8 @@
  * policy.c -- rule groups compiled from configuration, and the stages that
  * evaluate them.  See policy.h.
  */
+#include <arpa/inet.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 #include "acl.h"
 #include "config.h"
 #include "feed.h"
+#include "ipset.h"
 #include "policy.h"
 #include "wire.h"
 
@@ -22,7 +25,9 @@
 struct prule {
 	const struct config_rule *cr;
 	struct feed		**feeds;	/* cr->nfeeds */
+	struct feed		**ipfeeds;	/* cr->nipfeeds */
 	int			 redirect;	/* asked for CNAME targets */
+	int			 answer;	/* decided on the answer */
 };
 
 struct pgroup {
@@ -36,6 +41,7 @@ struct policy {
 	struct feed		**feeds;	/* cfg->nfeeds */
 	struct pgroup		*groups;	/* by priority */
 	size_t			 ngroups;
+	int			 answer_rules;	/* some rule has answer-ip */
 };
 
 /* Evaluation state of one name, with an optional explain trace. */
@@ -46,6 +52,8 @@ struct eval {
 	FILE			*trace;
 	int			 alerted;	/* an alert rule matched */
 	struct policy_result	 alert;		/* the first one */
+	const struct policy_addr *addr;		/* answer-ip: what matched */
+	struct feed_ip_hit	 iphit;
 };
 
 typedef enum policy_verdict (*policy_stage_fn)(struct eval *);
@@ -92,12 +100,60 @@ policy_build_group(struct policy *p, struct pgroup *g,
 		r->redirect = redir != REDIR_TRUST &&
 		    (cr->nfeeds > 0 || cr->ntlds > 0);
 		if ((r->feeds = calloc(cr->nfeeds ? cr->nfeeds : 1,
-		    sizeof(*r->feeds))) == NULL)
+		    sizeof(*r->feeds))) == NULL ||
+		    (r->ipfeeds = calloc(cr->nipfeeds ? cr->nipfeeds : 1,
+		    sizeof(*r->ipfeeds))) == NULL)
 			return -1;
 		for (j = 0; j < cr->nfeeds; j++)
 			r->feeds[j] = p->feeds[cr->feeds[j]];
+		for (j = 0; j < cr->nipfeeds; j++)
+			r->ipfeeds[j] = p->feeds[cr->ipfeeds[j]];
+		r->answer = cr->nipfeeds > 0;
+		p->answer_rules |= r->answer;
 	}
 	qsort(g->rules, g->nrules, sizeof(*g->rules), cmp_rule);
+	return 0;
+}
+
+/*
+ * A feed of format auto turns out to hold names or addresses only once it
+ * is read: a rule must use it for what it holds.
+ */
+static int
+policy_check_kinds(struct policy *p, char *err, size_t errsz)
+{
+	const struct config	*cfg = p->cfg;
+	size_t			 g, r, j, k;
+
+	for (g = 0; g < cfg->ngroups; g++)
+		for (r = 0; r < cfg->groups[g].nrules; r++) {
+			const struct config_rule *cr = &cfg->groups[g].rules[r];
+
+			for (j = 0; j < cr->nfeeds; j++) {
+				k = cr->feeds[j];
+				if (cfg->feeds[k].format == FEED_AUTO &&
+				    feed_has_addresses(p->feeds[k]))
+					goto names;
+			}
+			for (j = 0; j < cr->nipfeeds; j++) {
+				k = cr->ipfeeds[j];
+				if (cfg->feeds[k].format == FEED_AUTO &&
+				    !feed_has_addresses(p->feeds[k]))
+					goto addrs;
+			}
+			continue;
+names:
+			snprintf(err, errsz, "%s:%d:%d: rule '%s': feed '%s' "
+			    "holds addresses (read as format ip); match "
+			    "answers with answer-ip", cfg->path, cr->line,
+			    cr->col, cr->name, cfg->feeds[k].id);
+			return -1;
+addrs:
+			snprintf(err, errsz, "%s:%d:%d: rule '%s': answer-ip "
+			    "feed '%s' holds names, not addresses", cfg->path,
+			    cr->line, cr->col, cr->name, cfg->feeds[k].id);
+			return -1;
+		}
 	return 0;
 }
 
@@ -127,7 +183,7 @@ policy_load_feeds(struct policy *p, int track_lines, feed_report_fn report,
 		if (feed_cb != NULL)
 			feed_cb(arg, &cfg->feeds[i], &st);
 	}
-	return 0;
+	return policy_check_kinds(p, err, errsz);
 }
 
 struct policy *
@@ -168,8 +224,10 @@ policy_free(struct policy *p)
 		return;
 	for (i = 0; p->groups != NULL && i < p->ngroups; i++) {
 		for (j = 0; p->groups[i].rules != NULL &&
-		    j < p->groups[i].nrules; j++)
+		    j < p->groups[i].nrules; j++) {
 			free(p->groups[i].rules[j].feeds);
+			free(p->groups[i].rules[j].ipfeeds);
+		}
 		free(p->groups[i].rules);
 	}
 	free(p->groups);
@@ -316,6 +374,39 @@ match_feeds(struct eval *e, const struct prule *r, struct feed_hit *hit,
 	return 0;
 }
 
+/*
+ * answer-ip: the first address of the answer that one of the rule's feeds
+ * lists (longest prefix); it and the prefix go to the result.
+ */
+static int
+match_answer_ip(struct eval *e, const struct prule *r,
+    const struct feed **which)
+{
+	struct feed_ip_hit	 hit;
+	char			 a[IPSET_STRLEN], pfx[IPSET_STRLEN];
+	size_t			 i, j;
+
+	for (i = 0; i < e->pq->naddrs; i++) {
+		const struct policy_addr *pa = &e->pq->addrs[i];
+
+		for (j = 0; j < r->cr->nipfeeds; j++) {
+			if (!feed_lookup_ip(r->ipfeeds[j], pa->af, pa->a, &hit))
+				continue;
+			if (inet_ntop(pa->af, pa->a, a, sizeof(a)) == NULL)
+				snprintf(a, sizeof(a), "?");
+			trace(e, "      answer-ip %s: %s in %s (line %u)\n",
+			    feed_id(r->ipfeeds[j]), a, ipset_format(hit.af,
+			    hit.prefix, hit.plen, pfx, sizeof(pfx)), hit.line);
+			e->addr = pa;
+			e->iphit = hit;
+			*which = r->ipfeeds[j];
+			return 1;
+		}
+	}
+	trace(e, "      answer-ip: no address of the answer listed\n");
+	return 0;
+}
+
 /* The block response of a matched rule: its own, or the RPZ entry's. */
 static void
 block_response(struct eval *e, const struct prule *r,
@@ -359,6 +450,11 @@ rule_matches(struct eval *e, const struct prule *r, struct feed_hit *hit,
 {
 	const struct config_rule *cr = r->cr;
 
+	if (r->answer != (e->pq->phase == POLICY_ANSWER)) {
+		trace(e, r->answer ? "      decided on the answer's addresses "
+		    "(answer-ip)\n" : "      not an answer rule\n");
+		return 0;
+	}
 	if (e->pq->phase == POLICY_REDIRECT && !r->redirect) {
 		trace(e, "      not asked for redirect targets\n");
 		return 0;
@@ -369,12 +465,16 @@ rule_matches(struct eval *e, const struct prule *r, struct feed_hit *hit,
 		return 0;
 	if (cr->nfeeds > 0 && !match_feeds(e, r, hit, feed))
 		return 0;
+	if (cr->nipfeeds > 0 && !match_answer_ip(e, r, feed))
+		return 0;
 	return 1;
 }
 
 static const char *
 rule_reason(const struct config_rule *cr)
 {
+	if (cr->nipfeeds > 0)
+		return "answer-ip";
 	if (cr->nfeeds > 0)
 		return "feed";
 	if (cr->ntlds > 0)
@@ -385,18 +485,33 @@ rule_reason(const struct config_rule *cr)
 /* A rule matched: fill the result; say whether evaluation stops. */
 static int
 rule_decide(struct eval *e, const struct pgroup *g, const struct prule *r,
-    const struct feed_hit *hit, const struct feed *feed)
+    const struct feed_hit *hit, const struct feed *feed, uint32_t pos)
 {
 	struct policy_result	*res = e->res;
+	int			 byname = r->cr->nfeeds > 0 && feed != NULL &&
+				    !r->answer;
 
 	memset(res, 0, sizeof(*res));
 	res->reason = rule_reason(r->cr);
 	res->group = g->cg->name;
 	res->rule = r->cr->name;
+	res->pos = pos;
 	res->feed = feed != NULL ? feed_id(feed) : NULL;
-	res->matched_off = feed != NULL ? hit->offset : 0;
-	res->line = feed != NULL ? hit->line : 0;
-	if (r->cr->action != RULE_ALERT && feed != NULL &&
+	if (r->answer && e->addr != NULL) {
+		/* The name's own feed hit, if any, is not what decided. */
+		byname = 0;
+		res->addr_af = e->addr->af;
+		memcpy(res->addr, e->addr->a, sizeof(res->addr));
+		res->prefix_af = e->iphit.af;
+		memcpy(res->prefix, e->iphit.prefix, sizeof(res->prefix));
+		res->plen = e->iphit.plen;
+		res->line = e->iphit.line;
+	}
+	if (byname) {
+		res->matched_off = hit->offset;
+		res->line = hit->line;
+	}
+	if (r->cr->action != RULE_ALERT && byname &&
 	    hit->action == FEED_PASSTHRU) {
 		/*
 		 * RPZ rpz-passthru: the feed itself says allow.  An alert rule
@@ -414,7 +529,7 @@ rule_decide(struct eval *e, const struct pgroup *g, const struct prule *r,
 	case RULE_BLOCK:
 		res->verdict = POLICY_BLOCK;
 		res->action = DLOG_ACTION_BLOCK;
-		block_response(e, r, feed != NULL ? hit : NULL);
+		block_response(e, r, byname ? hit : NULL);
 		return 1;
 	case RULE_ALERT:
 		if (!e->alerted) {
@@ -428,7 +543,7 @@ rule_decide(struct eval *e, const struct pgroup *g, const struct prule *r,
 }
 
 static enum policy_verdict
-eval_group(struct eval *e, const struct pgroup *g)
+eval_group(struct eval *e, const struct pgroup *g, size_t gi)
 {
 	size_t	 i;
 
@@ -436,7 +551,11 @@ eval_group(struct eval *e, const struct pgroup *g)
 		const struct prule	*r = &g->rules[i];
 		struct feed_hit		 hit;
 		const struct feed	*feed = NULL;
+		uint32_t		 pos = (uint32_t)(gi << 16 | i);
 		int			 m;
+
+		if (e->pq->phase == POLICY_ANSWER && pos >= e->pq->stop)
+			return POLICY_NEXT;
 
 		trace(e, "    rule %s (priority %d, %s):\n", r->cr->name,
 		    r->cr->priority, r->cr->action == RULE_ALLOW ? "allow" :
@@ -444,7 +563,7 @@ eval_group(struct eval *e, const struct pgroup *g)
 		memset(&hit, 0, sizeof(hit));
 		m = rule_matches(e, r, &hit, &feed);
 		trace(e, "      => %s\n", m ? "MATCH" : "no match");
-		if (m && rule_decide(e, g, r, &hit, feed))
+		if (m && rule_decide(e, g, r, &hit, feed, pos))
 			return e->res->verdict;
 	}
 	return POLICY_NEXT;
@@ -469,7 +588,7 @@ stage_groups(struct eval *e)
 		}
 		trace(e, "  group %s (priority %d):\n", g->cg->name,
 		    g->cg->priority);
-		if ((v = eval_group(e, g)) != POLICY_NEXT)
+		if ((v = eval_group(e, g, i)) != POLICY_NEXT)
 			return v;
 	}
 	return POLICY_NEXT;
@@ -483,7 +602,8 @@ stage_default(struct eval *e)
 
 	memset(res, 0, sizeof(*res));
 	res->reason = "default";
-	if (e->pq->phase == POLICY_REDIRECT) {
+	res->pos = POLICY_POS_END;
+	if (e->pq->phase != POLICY_QUERY) {
 		res->verdict = POLICY_ALLOW;
 		res->action = DLOG_ACTION_ALLOW;
 	} else if (e->p->cfg->policy_default == RULE_BLOCK) {
@@ -522,7 +642,14 @@ policy_eval(struct eval *e)
 	    e->res->rule == NULL) {
 		*e->res = e->alert;
 		e->res->verdict = POLICY_ALLOW;
+		e->res->pos = POLICY_POS_END;	/* alerts do not decide */
 	}
+}
+
+int
+policy_has_answer_rules(const struct policy *p)
+{
+	return p->answer_rules;
 }
 
 void

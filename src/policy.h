@@ -17,6 +17,13 @@
  * with a name condition (feed or tld) and without `redirection: trust`
  * take part, and the default does not apply.
  *
+ * Rules with an answer condition (answer-ip) cannot decide before there
+ * is an answer: the query phase passes over them, and they are asked once
+ * more with the final answer's addresses (POLICY_ANSWER), their other
+ * conditions applying to the query name; only answer rules ranked before
+ * the rule that decided the query phase take part (a higher-ranked allow
+ * stands), and the default does not apply.
+ *
  * A struct policy is built from a validated configuration (it keeps
  * pointers into it, so the configuration must outlive it), holds the loaded
  * feeds, is immutable afterwards and is shared read-only by all workers.
@@ -25,6 +32,7 @@
 #define DNSWARD_POLICY_H
 
 #include <sys/socket.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -42,16 +50,33 @@ enum policy_verdict {
 
 enum policy_phase {
 	POLICY_QUERY = 0,	/* the question's name */
-	POLICY_REDIRECT		/* a CNAME/DNAME target in an answer */
+	POLICY_REDIRECT,	/* a CNAME/DNAME target in an answer */
+	POLICY_ANSWER		/* the addresses of the final answer */
 };
 
-/* What the policy sees of a name: lower-cased wire name, type, client. */
+/* An address of an answer (A: 4 bytes of a, AAAA: 16). */
+struct policy_addr {
+	int			 af;
+	uint8_t			 a[16];
+};
+
+/* Rule positions: where the query phase decided (POLICY_POS_END: the default). */
+#define POLICY_POS_END		UINT32_MAX
+
+/*
+ * What the policy sees: lower-cased wire name, type, client; for
+ * POLICY_ANSWER also the answer's addresses and the position of the rule
+ * that decided the query phase (answer rules after it do not apply).
+ */
 struct policy_query {
 	const uint8_t		*name;
 	size_t			 namelen;
 	uint16_t		 qtype;
 	const struct sockaddr	*client;
 	enum policy_phase	 phase;
+	const struct policy_addr *addrs;
+	size_t			 naddrs;
+	uint32_t		 stop;
 };
 
 /* What it decided, for the reply and the decision record. */
@@ -64,6 +89,14 @@ struct policy_result {
 	const char		*feed;		/* feed id when a feed matched */
 	size_t			 matched_off;	/* matched entry: name + off */
 	uint32_t		 line;		/* feed line, when tracked */
+	uint32_t		 pos;		/* of the deciding rule */
+
+	/* POLICY_ANSWER: the address that matched, and the prefix. */
+	int			 addr_af;	/* 0: none */
+	uint8_t			 addr[16];
+	int			 prefix_af;
+	uint8_t			 prefix[16];
+	unsigned		 plen;
 
 	/* For POLICY_BLOCK: */
 	enum block_response	 response;	/* never RESP_AUTO */
@@ -88,6 +121,9 @@ typedef void (*policy_feed_fn)(void *arg, const struct config_feed *,
 struct policy	*policy_new(const struct config *, int track_lines,
 		    feed_report_fn report, policy_feed_fn feed_cb, void *arg,
 		    char *err, size_t errsz);
+
+/* Has the policy rules that look at answer addresses (answer-ip)? */
+int		 policy_has_answer_rules(const struct policy *);
 
 /* Run the stages in order; always sets *res. */
 void		 policy_check(const struct policy *, const struct policy_query *,

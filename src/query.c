@@ -396,6 +396,14 @@ fill_record(const struct query *q, struct dlog_rec *r)
 			snprintf(r->feed, sizeof(r->feed), "%s", q->pres.feed);
 		memcpy(r->matched, q->matched, q->matchedlen);
 		r->matched_len = (uint8_t)q->matchedlen;
+		if (q->pres.addr_af != 0) {
+			r->answer_af = q->pres.addr_af;
+			memcpy(r->answer_addr, q->pres.addr,
+			    sizeof(r->answer_addr));
+			r->prefix_af = q->pres.prefix_af;
+			memcpy(r->prefix, q->pres.prefix, sizeof(r->prefix));
+			r->plen = (uint8_t)q->pres.plen;
+		}
 	}
 	if (q->fwd.last_up >= 0) {
 		r->has_upstream = 1;
@@ -509,6 +517,69 @@ query_inspect(struct query *q, const uint8_t *resp, size_t len, size_t qend)
 	return 0;
 }
 
+/* Addresses of an answer looked at by answer rules, at most. */
+#define QUERY_MAX_ADDRS	64
+
+/*
+ * Answer rules (answer-ip): every A and AAAA record of the answer section
+ * -- the addresses the name finally resolves to, after any CNAME chain --
+ * against the rules that look at addresses.  Returns 1 (and keeps the
+ * decision) when one blocks; an allow or alert by such a rule is kept for
+ * the log when no rule had decided before.
+ */
+static int
+query_inspect_addrs(struct query *q, const uint8_t *resp, size_t len,
+    size_t qend)
+{
+	struct policy_addr	 addrs[QUERY_MAX_ADDRS];
+	struct policy_query	 pq;
+	struct policy_result	 res;
+	uint8_t			 lname[DNS_MAX_NAME];
+	size_t			 p = qend, rdpos, n = 0;
+	unsigned		 i;
+
+	if (!policy_has_answer_rules(q->gen->policy))
+		return 0;
+	for (i = 0; i < DNS_ANCOUNT(resp) && n < QUERY_MAX_ADDRS; i++) {
+		uint16_t type, rdlen;
+
+		if (wire_skip_rr(resp, len, &p, &type, &rdpos, &rdlen) == -1)
+			return 0;	/* checked by fwd_accept(); not reached */
+		if (wire_get16(resp + rdpos - 8) != DNS_CLASS_IN)
+			continue;
+		if (type == DNS_TYPE_A && rdlen == 4)
+			addrs[n].af = AF_INET;
+		else if (type == DNS_TYPE_AAAA && rdlen == 16)
+			addrs[n].af = AF_INET6;
+		else
+			continue;
+		memset(addrs[n].a, 0, sizeof(addrs[n].a));
+		memcpy(addrs[n].a, resp + rdpos, rdlen);
+		n++;
+	}
+	if (n == 0)
+		return 0;
+	memcpy(lname, q->q.name, q->q.namelen);
+	wire_name_lower(lname, q->q.namelen);
+	memset(&pq, 0, sizeof(pq));
+	pq.name = lname;
+	pq.namelen = q->q.namelen;
+	pq.qtype = q->q.qtype;
+	pq.client = (struct sockaddr *)&q->client;
+	pq.phase = POLICY_ANSWER;
+	pq.addrs = addrs;
+	pq.naddrs = n;
+	pq.stop = q->has_pres ? q->pres.pos : POLICY_POS_END;
+	policy_check(q->gen->policy, &pq, &res);
+	if (res.verdict == POLICY_BLOCK) {
+		query_keep_decision(q, &res, lname, q->q.namelen);
+		return 1;
+	}
+	if (res.rule != NULL && (!q->has_pres || q->pres.rule == NULL))
+		query_keep_decision(q, &res, lname, q->q.namelen);
+	return 0;
+}
+
 void
 query_answer(struct query *q, uint8_t *resp, size_t len,
     const struct wire_edns *e)
@@ -524,7 +595,8 @@ query_answer(struct query *q, uint8_t *resp, size_t len,
 		 * the policy answer (NODATA) instead.
 		 */
 		if (wire_question(resp, len, &uq) == 0 &&
-		    query_inspect(q, resp, len, uq.end)) {
+		    (query_inspect(q, resp, len, uq.end) ||
+		    query_inspect_addrs(q, resp, len, uq.end))) {
 			query_policy_answer(q);
 			return;
 		}
@@ -532,7 +604,8 @@ query_answer(struct query *q, uint8_t *resp, size_t len,
 		    w->sbuf, DNS_MAX_UDP);
 	} else {
 		if (wire_question(resp, len, &uq) == 0 &&
-		    query_inspect(q, resp, len, uq.end)) {
+		    (query_inspect(q, resp, len, uq.end) ||
+		    query_inspect_addrs(q, resp, len, uq.end))) {
 			if (respond_cname_target(&q->pres, q->chase_name,
 			    &q->chase_len, &q->chase_ttl)) {
 				/* A CNAME override: resolve its target now. */

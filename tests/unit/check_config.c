@@ -1063,7 +1063,7 @@ START_TEST(test_err_policy_missing)
 	expect_one(G0 "        - { name: r, priority: 1, match: {},"
 	    " action: allow }\n", RC_PLAIN,
 	    ":6:42: policy.groups[0].rules[0].match: at least one condition "
-	    "is required (feed, tld or qtype)");
+	    "is required (feed, tld, qtype or answer-ip)");
 	expect_one("policy:\n  groups:\n    - { name: g, priority: 1,"
 	    " rules: [] }\n", RC_PLAIN,
 	    ":3:38: policy.groups[0].rules: at least one rule is required");
@@ -1109,8 +1109,8 @@ START_TEST(test_err_policy_enum)
 	    ":6:64: policy.groups[0].rules[0].action: expected allow, block "
 	    "or alert, got 'deny'");
 	expect_one("feeds:\n  - { id: a, path: b, format: csv }\n", RC_PLAIN,
-	    ":2:31: feeds[0].format: expected auto, plain, hosts, rpz or "
-	    "adblock, got 'csv'");
+	    ":2:31: feeds[0].format: expected auto, plain, hosts, rpz, "
+	    "adblock or ip, got 'csv'");
 	expect_one("feeds:\n  - { id: a, path: b, match: all }\n", RC_PLAIN,
 	    ":2:30: feeds[0].match: expected subdomains or exact, got 'all'");
 	expect_one("policy:\n  default: deny\n", RC_PLAIN,

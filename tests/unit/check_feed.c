@@ -8,6 +8,8 @@
  * Each test writes its feed to a temporary file.  Timing and memory
  * targets are not tested here (bench/feed-load measures them).
  */
+#include <arpa/inet.h>
+
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
@@ -824,6 +826,71 @@ load_real(const char *name, size_t *want, size_t *bad)
 	return f;
 }
 
+/* format: ip -- addresses, prefixes, comments, bad lines, auto-detect. */
+START_TEST(ip_feed)
+{
+	struct feed_ip_hit	 h;
+	struct feed		*f;
+	uint8_t			 a[16];
+	const char		*text = "# comment\r\n"
+	    "192.0.2.0/24\n"
+	    "192.0.2.128/25 ; more specific\n"
+	    "\n"
+	    "2001:db8::/32\n"
+	    "198.51.100.7\n"
+	    "192.0.2.0/24\n"
+	    "192.0.2.1/24\n"
+	    "bad\n";
+
+	f = load(text, FEED_IP);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(st.entries, 4);
+	ck_assert_uint_eq(st.duplicates, 1);
+	ck_assert_uint_eq(st.errors, 2);
+	ck_assert_uint_eq(rep.n, 2);
+	ck_assert_msg(strstr(rep.msg[0], ":8:1: 192.0.2.1/24: host bits set") !=
+	    NULL, "%s", rep.msg[0]);
+	ck_assert_msg(strstr(rep.msg[1], ":9:1: ") != NULL, "%s", rep.msg[1]);
+	ck_assert_int_eq(feed_has_addresses(f), 1);
+
+	inet_pton(AF_INET, "192.0.2.200", a);
+	ck_assert_int_eq(feed_lookup_ip(f, AF_INET, a, &h), 1);
+	ck_assert_uint_eq(h.plen, 25);
+	ck_assert_uint_eq(h.line, 3);
+	ck_assert_int_eq(h.action, FEED_LISTED);
+	inet_pton(AF_INET, "192.0.2.5", a);
+	ck_assert_int_eq(feed_lookup_ip(f, AF_INET, a, &h), 1);
+	ck_assert_uint_eq(h.plen, 24);
+	ck_assert_uint_eq(h.line, 2);
+	inet_pton(AF_INET, "198.51.100.8", a);
+	ck_assert_int_eq(feed_lookup_ip(f, AF_INET, a, &h), 0);
+	inet_pton(AF_INET6, "2001:db8:1::1", a);
+	ck_assert_int_eq(feed_lookup_ip(f, AF_INET6, a, &h), 1);
+	ck_assert_uint_eq(h.plen, 32);
+	/* An IPv4-mapped AAAA matches the IPv4 prefixes. */
+	inet_pton(AF_INET6, "::ffff:198.51.100.7", a);
+	ck_assert_int_eq(feed_lookup_ip(f, AF_INET6, a, &h), 1);
+	ck_assert_int_eq(h.af, AF_INET);
+	ck_assert_uint_eq(h.plen, 32);
+	feed_free(f);
+
+	/* Auto-detected. */
+	f = load("# list\n10.0.0.0/8\n10.1.1.1\n", FEED_AUTO);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(st.format, FEED_IP);
+	ck_assert_uint_eq(st.entries, 2);
+	ck_assert_int_eq(feed_has_addresses(f), 1);
+	feed_free(f);
+
+	/* A list of names holds no addresses. */
+	f = load("example.com\n", FEED_PLAIN);
+	ck_assert_int_eq(feed_has_addresses(f), 0);
+	inet_pton(AF_INET, "10.1.1.1", a);
+	ck_assert_int_eq(feed_lookup_ip(f, AF_INET, a, &h), 0);
+	feed_free(f);
+}
+END_TEST
+
 START_TEST(real_lists)
 {
 	struct feed *f;
@@ -874,6 +941,7 @@ feed_suite(void)
 
 	tc = tcase_create("formats");
 	tcase_add_test(tc, plain_subdomains);
+	tcase_add_test(tc, ip_feed);
 	tcase_add_test(tc, plain_exact);
 	tcase_add_test(tc, hosts);
 	tcase_add_test(tc, hosts_boilerplate);

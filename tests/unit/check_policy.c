@@ -494,6 +494,160 @@ START_TEST(alert_continues)
 END_TEST
 
 /*
+ * answer-ip: rules on the answer's addresses
+ */
+
+static const struct feedfile aip_feeds[] = {
+	{ "ips.txt", "# bad ranges\n10.0.0.0/8\n10.1.2.0/24\n"
+	    "2001:db8::/32\n" },
+	{ "names.txt", "trusted.example\nbad.example\n" },
+	{ NULL, NULL }
+};
+
+static const char aip_yaml[] =
+    "feeds:\n"
+    "  - { id: ips, path: @D@/ips.txt, format: ip }\n"
+    "  - { id: names, path: @D@/names.txt }\n"
+    "policy:\n"
+    "  groups:\n"
+    "    - name: g\n"
+    "      priority: 10\n"
+    "      rules:\n"
+    "        - { name: trust, priority: 1, match: { feed: names, qtype: A },"
+    " action: allow }\n"
+    "        - { name: ips-aaaa, priority: 5, match: { answer-ip: ips, "
+    "qtype: AAAA }, action: block, response: nodata }\n"
+    "        - { name: ips, priority: 10, match: { answer-ip: ips }, "
+    "action: block }\n"
+    "        - { name: bad-mx, priority: 20, match: { feed: names, "
+    "qtype: MX }, action: block }\n"
+    "        - { name: late-ips, priority: 30, match: { answer-ip: ips }, "
+    "action: alert }\n";
+
+/* Ask the answer phase with addresses "a,b,..." after query result q. */
+static const struct policy_result *
+ask_answer(const struct env *e, struct ask *a, const char *name,
+    uint16_t qtype, const char *addrs, uint32_t stop)
+{
+	static struct policy_addr pa[8];
+	char	 buf[256], *t, *save = NULL;
+	size_t	 n = 0;
+
+	snprintf(buf, sizeof(buf), "%s", addrs);
+	for (t = strtok_r(buf, ",", &save); t != NULL && n < 8;
+	    t = strtok_r(NULL, ",", &save), n++) {
+		memset(&pa[n], 0, sizeof(pa[n]));
+		if (inet_pton(AF_INET, t, pa[n].a) == 1)
+			pa[n].af = AF_INET;
+		else {
+			ck_assert_int_eq(inet_pton(AF_INET6, t, pa[n].a), 1);
+			pa[n].af = AF_INET6;
+		}
+	}
+	ask_init(a, name, qtype, CLIENT, POLICY_ANSWER);
+	a->pq.addrs = pa;
+	a->pq.naddrs = n;
+	a->pq.stop = stop;
+	policy_check(e->p, &a->pq, &a->res);
+	return &a->res;
+}
+
+START_TEST(answer_ip_rules)
+{
+	struct env	 e;
+	struct ask	 a, q;
+	const struct policy_result *r;
+	char		 buf[64];
+
+	env_load(&e, aip_yaml, aip_feeds, 1);
+	ck_assert_int_eq(policy_has_answer_rules(e.p), 1);
+
+	/* The query phase passes over answer rules: default allow. */
+	r = ask(&e, &q, "www.example.com", T_A);
+	expect_allow(r, NULL, NULL);
+	ck_assert_uint_eq(r->pos, POLICY_POS_END);
+
+	/* The answer: the second address is in 10.1.2.0/24 (longest). */
+	r = ask_answer(&e, &a, "www.example.com", T_A, "192.0.2.1,10.1.2.3",
+	    q.res.pos);
+	expect_block(r, "g", "ips", RESP_NXDOMAIN);
+	str_eq_or_null(r->reason, "answer-ip", "reason");
+	str_eq_or_null(r->feed, "ips", "feed");
+	ck_assert_int_eq(r->addr_af, AF_INET);
+	inet_ntop(AF_INET, r->addr, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "10.1.2.3");
+	ck_assert_uint_eq(r->plen, 24);
+	ck_assert_uint_eq(r->line, 3);
+	ck_assert_uint_eq(r->matched_off, 0);
+
+	/* Other conditions are ANDed: AAAA gets its own rule's response. */
+	r = ask_answer(&e, &a, "www.example.com", T_AAAA, "2001:db8::5",
+	    POLICY_POS_END);
+	expect_block(r, "g", "ips-aaaa", RESP_NODATA);
+	ck_assert_int_eq(r->addr_af, AF_INET6);
+
+	/* Nothing listed: no rule; the default does not apply. */
+	r = ask_answer(&e, &a, "www.example.com", T_A, "192.0.2.1,11.0.0.1",
+	    POLICY_POS_END);
+	expect_allow(r, NULL, NULL);
+	ck_assert_int_eq(r->addr_af, 0);
+
+	/* A higher-ranked allow decided the query: answer rules after it
+	 * do not apply. */
+	r = ask(&e, &q, "trusted.example", T_A);
+	expect_allow(r, "g", "trust");
+	r = ask_answer(&e, &a, "trusted.example", T_A, "10.0.0.1", q.res.pos);
+	expect_allow(r, NULL, NULL);
+
+	/* A lower-ranked rule that decided does not shield the answer:
+	 * bad.example MX is blocked by name before resolution anyway; an
+	 * alert ranked after the stop is not asked either. */
+	r = ask(&e, &q, "bad.example", T_MX);
+	expect_block(r, "g", "bad-mx", RESP_NXDOMAIN);
+
+	/* The alert rule (priority 30) logs when nothing blocked first. */
+	r = ask_answer(&e, &a, "trusted.example", T_TXT, "10.9.9.9",
+	    POLICY_POS_END);
+	ck_assert_int_eq(r->verdict, POLICY_BLOCK);	/* rule ips, prio 10 */
+	str_eq_or_null(r->rule, "ips", "rule");
+
+	/* Redirect and query phases never use answer rules. */
+	r = ask_full(&e, &a, "www.example.com", T_A, CLIENT, POLICY_REDIRECT);
+	expect_allow(r, NULL, NULL);
+
+	env_free(&e);
+}
+END_TEST
+
+static const char aip_alert_yaml[] =
+    "feeds:\n"
+    "  - { id: ips, path: @D@/ips.txt, format: ip }\n"
+    "policy:\n"
+    "  groups:\n"
+    "    - name: g\n"
+    "      priority: 10\n"
+    "      rules:\n"
+    "        - { name: watch, priority: 1, match: { answer-ip: ips }, "
+    "action: alert }\n";
+
+START_TEST(answer_ip_alert)
+{
+	struct env	 e;
+	struct ask	 a;
+	const struct policy_result *r;
+
+	env_load(&e, aip_alert_yaml, aip_feeds, 0);
+	r = ask_answer(&e, &a, "x.example", T_A, "10.0.0.1", POLICY_POS_END);
+	ck_assert_int_eq(r->verdict, POLICY_ALLOW);
+	ck_assert_int_eq(r->action, DLOG_ACTION_ALERT);
+	str_eq_or_null(r->rule, "watch", "rule");
+	ck_assert_int_eq(r->addr_af, AF_INET);
+	ck_assert_uint_eq(r->plen, 8);
+	env_free(&e);
+}
+END_TEST
+
+/*
  * An alert rule is a dry run: whatever its feed's entry says, it must not
  * decide.  An RPZ rpz-passthru entry in the feed of an alert rule must not
  * stop the evaluation (and let through names a later rule blocks).
@@ -1458,6 +1612,8 @@ policy_suite(void)
 	tcase_add_test(tc, precedence_allow_first_rpz);
 	tcase_add_test(tc, precedence_block_first_rpz);
 	tcase_add_test(tc, alert_continues);
+	tcase_add_test(tc, answer_ip_rules);
+	tcase_add_test(tc, answer_ip_alert);
 	tcase_add_test(tc, alert_passthru_does_not_decide);
 	suite_add_tcase(s, tc);
 
