@@ -80,6 +80,7 @@ struct config_ctx {
 	yaml_node_t		*response;	/* rule response node */
 	struct config_ref	*refs;		/* to resolve at the end */
 	int			 ipref;		/* reading answer-ip */
+	int			 ccclient;	/* reading client-country */
 	size_t			 nrefs;
 	size_t			 refs_cap;
 };
@@ -179,6 +180,17 @@ static void	config_override_ttl(struct config_ctx *, const char *,
 		    yaml_node_t *);
 static void	config_log(struct config_ctx *, const char *, yaml_node_t *);
 static void	config_cache(struct config_ctx *, const char *, yaml_node_t *);
+static void	config_geo(struct config_ctx *, const char *, yaml_node_t *);
+static void	config_geo_country(struct config_ctx *, const char *,
+		    yaml_node_t *);
+static void	config_geo_asn(struct config_ctx *, const char *,
+		    yaml_node_t *);
+static void	config_match_answer_country(struct config_ctx *,
+		    const char *, yaml_node_t *);
+static void	config_match_answer_asn(struct config_ctx *, const char *,
+		    yaml_node_t *);
+static void	config_match_client_country(struct config_ctx *,
+		    const char *, yaml_node_t *);
 static void	config_cache_size(struct config_ctx *, const char *,
 		    yaml_node_t *);
 static void	config_cache_min_ttl(struct config_ctx *, const char *,
@@ -205,6 +217,7 @@ static const struct config_key config_top_keys[] = {
 	{ "policy",		config_policy },
 	{ "log",		config_log },
 	{ "cache",		config_cache },
+	{ "geo",		config_geo },
 	{ NULL,			NULL }
 };
 
@@ -236,6 +249,12 @@ static const struct config_key config_cache_keys[] = {
 	{ "max-ttl",		config_cache_max_ttl },
 	{ "negative-max-ttl",	config_cache_neg_ttl },
 	{ "serve-stale",	config_cache_stale },
+	{ NULL,			NULL }
+};
+
+static const struct config_key config_geo_keys[] = {
+	{ "country-db",		config_geo_country },
+	{ "asn-db",		config_geo_asn },
 	{ NULL,			NULL }
 };
 
@@ -278,6 +297,9 @@ static const struct config_key config_match_keys[] = {
 	{ "tld",		config_match_tld },
 	{ "qtype",		config_match_qtype },
 	{ "answer-ip",		config_match_answer_ip },
+	{ "answer-country",	config_match_answer_country },
+	{ "answer-asn",		config_match_answer_asn },
+	{ "client-country",	config_match_client_country },
 	{ NULL,			NULL }
 };
 
@@ -410,6 +432,22 @@ config_err_mark(struct config_ctx *ctx, const yaml_mark_t *mark,
 
 	va_start(ap, fmt);
 	config_vreport(ctx, mark, fmt, ap);
+	va_end(ap);
+}
+
+/* An error at a remembered line and column (1-based). */
+static void __attribute__((format(printf, 4, 5)))
+config_err_at(struct config_ctx *ctx, int line, int col, const char *fmt,
+    ...)
+{
+	yaml_mark_t	 mark;
+	va_list		 ap;
+
+	memset(&mark, 0, sizeof(mark));
+	mark.line = line > 0 ? (size_t)line - 1 : 0;
+	mark.column = col > 0 ? (size_t)col - 1 : 0;
+	va_start(ap, fmt);
+	config_vreport(ctx, &mark, fmt, ap);
 	va_end(ap);
 }
 
@@ -831,6 +869,52 @@ static void
 config_resolver(struct config_ctx *ctx, const char *name, yaml_node_t *node)
 {
 	config_section(ctx, name, node, config_resolver_keys);
+}
+
+/*
+ * geo:
+ */
+
+static void
+config_geo(struct config_ctx *ctx, const char *name, yaml_node_t *node)
+{
+	config_section(ctx, name, node, config_geo_keys);
+}
+
+static void
+config_geo_path(struct config_ctx *ctx, const char *name, yaml_node_t *node,
+    char **out, int *line, int *col)
+{
+	const char	*s;
+
+	if ((s = config_scalar(ctx, name, node)) == NULL)
+		return;
+	if (*s == '\0') {
+		config_err(ctx, node, "%s: empty path", name);
+		return;
+	}
+	free(*out);
+	if ((*out = strdup(s)) == NULL) {
+		config_err(ctx, node, "%s: out of memory", name);
+		return;
+	}
+	*line = (int)node->start_mark.line + 1;
+	*col = (int)node->start_mark.column + 1;
+}
+
+static void
+config_geo_country(struct config_ctx *ctx, const char *name,
+    yaml_node_t *node)
+{
+	config_geo_path(ctx, name, node, &ctx->cfg->geo_country_db,
+	    &ctx->cfg->geo_country_line, &ctx->cfg->geo_country_col);
+}
+
+static void
+config_geo_asn(struct config_ctx *ctx, const char *name, yaml_node_t *node)
+{
+	config_geo_path(ctx, name, node, &ctx->cfg->geo_asn_db,
+	    &ctx->cfg->geo_asn_line, &ctx->cfg->geo_asn_col);
 }
 
 /*
@@ -1673,7 +1757,8 @@ config_rule_match(struct config_ctx *ctx, const char *name, yaml_node_t *node)
 		return;
 	if (node->data.mapping.pairs.start == node->data.mapping.pairs.top) {
 		config_err(ctx, node, "%s: at least one condition is required "
-		    "(feed, tld, qtype or answer-ip)", name);
+		    "(feed, tld, qtype, answer-ip, answer-country, answer-asn "
+		    "or client-country)", name);
 		return;
 	}
 	config_map(ctx, name, node, config_match_keys);
@@ -1778,6 +1863,119 @@ config_match_feed(struct config_ctx *ctx, const char *name, yaml_node_t *node)
 		return;
 	}
 	config_strings(ctx, name, node, config_match_feed_item);
+}
+
+/* An ISO 3166 code (any case) or "unknown" into cc ("??" for unknown). */
+static int
+config_cc(const char *s, char cc[3])
+{
+	if (strcasecmp(s, "unknown") == 0) {
+		memcpy(cc, "??", 3);
+		return 0;
+	}
+	if (strlen(s) != 2 || !isalpha((unsigned char)s[0]) ||
+	    !isalpha((unsigned char)s[1]))
+		return -1;
+	cc[0] = (char)toupper((unsigned char)s[0]);
+	cc[1] = (char)toupper((unsigned char)s[1]);
+	cc[2] = '\0';
+	return 0;
+}
+
+static void
+config_country_item(struct config_ctx *ctx, const char *name,
+    yaml_node_t *node, const char *s)
+{
+	struct config_rule	*r = ctx->rule;
+	char			(*list)[3] = ctx->ccclient ?
+				    r->client_countries : r->countries;
+	size_t			*n = ctx->ccclient ? &r->nclient_countries :
+				    &r->ncountries;
+
+	if (config_cc(s, list[*n]) == -1) {
+		config_err(ctx, node, "%s: '%s' is not a two-letter country "
+		    "code (ISO 3166-1 alpha-2) or unknown", name, s);
+		return;
+	}
+	(*n)++;
+}
+
+static void
+config_countries(struct config_ctx *ctx, const char *name, yaml_node_t *node,
+    int client)
+{
+	size_t	 n;
+	char	 (*list)[3];
+
+	if ((n = config_strings_len(ctx, name, node)) == 0)
+		return;
+	if ((list = calloc(n, sizeof(*list))) == NULL) {
+		config_err(ctx, node, "%s: out of memory", name);
+		return;
+	}
+	if (client) {
+		free(ctx->rule->client_countries);
+		ctx->rule->client_countries = list;
+	} else {
+		free(ctx->rule->countries);
+		ctx->rule->countries = list;
+	}
+	ctx->ccclient = client;
+	config_strings(ctx, name, node, config_country_item);
+	ctx->ccclient = 0;
+}
+
+/* answer-country: [CC...]: a country of an answer address (or unknown). */
+static void
+config_match_answer_country(struct config_ctx *ctx, const char *name,
+    yaml_node_t *node)
+{
+	config_countries(ctx, name, node, 0);
+}
+
+/* client-country: [CC...]: where the client's address is registered. */
+static void
+config_match_client_country(struct config_ctx *ctx, const char *name,
+    yaml_node_t *node)
+{
+	config_countries(ctx, name, node, 1);
+}
+
+static void
+config_asn_item(struct config_ctx *ctx, const char *name, yaml_node_t *node,
+    const char *s)
+{
+	struct config_rule	*r = ctx->rule;
+	unsigned long long	 v;
+	const char		*d = s;
+
+	if (strncasecmp(d, "AS", 2) == 0)
+		d += 2;
+	errno = 0;
+	v = strtoull(d, NULL, 10);
+	if (*d == '\0' || strspn(d, "0123456789") != strlen(d) ||
+	    errno == ERANGE || v == 0 || v > UINT32_MAX) {
+		config_err(ctx, node, "%s: '%s' is not an AS number "
+		    "(1..4294967295, or AS64500)", name, s);
+		return;
+	}
+	r->asns[r->nasns++] = (uint32_t)v;
+}
+
+/* answer-asn: [N...]: the AS of an answer address. */
+static void
+config_match_answer_asn(struct config_ctx *ctx, const char *name,
+    yaml_node_t *node)
+{
+	size_t	 n;
+
+	if ((n = config_strings_len(ctx, name, node)) == 0)
+		return;
+	if ((ctx->rule->asns = calloc(n, sizeof(*ctx->rule->asns))) == NULL) {
+		config_err(ctx, node, "%s: out of memory", name);
+		return;
+	}
+	config_strings(ctx, name, node, config_asn_item);
 }
 
 /* answer-ip: FEED or [FEED...]: feeds of addresses (format ip, or rpz). */
@@ -2202,6 +2400,28 @@ config_resolve_feeds(struct config_ctx *ctx)
 	}
 }
 
+/* Geo conditions need their database. */
+static void
+config_check_geo(struct config_ctx *ctx)
+{
+	const struct config	*cfg = ctx->cfg;
+	size_t			 g, r;
+
+	for (g = 0; g < cfg->ngroups; g++)
+		for (r = 0; r < cfg->groups[g].nrules; r++) {
+			const struct config_rule *cr = &cfg->groups[g].rules[r];
+
+			if ((cr->ncountries > 0 || cr->nclient_countries > 0) &&
+			    cfg->geo_country_db == NULL)
+				config_err_at(ctx, cr->line, cr->col, "rule '%s': "
+				    "country conditions need geo.country-db",
+				    cr->name);
+			if (cr->nasns > 0 && cfg->geo_asn_db == NULL)
+				config_err_at(ctx, cr->line, cr->col, "rule '%s': "
+				    "answer-asn needs geo.asn-db", cr->name);
+		}
+}
+
 static void
 config_finish(struct config_ctx *ctx)
 {
@@ -2209,6 +2429,7 @@ config_finish(struct config_ctx *ctx)
 		config_system(ctx, config_upstreams_name(ctx), NULL);
 	config_check_loop(ctx);
 	config_resolve_feeds(ctx);
+	config_check_geo(ctx);
 }
 
 /*
@@ -2423,6 +2644,9 @@ config_rule_release(struct config_rule *r)
 	free(r->name);
 	free(r->feeds);
 	free(r->ipfeeds);
+	free(r->countries);
+	free(r->client_countries);
+	free(r->asns);
 	for (i = 0; i < r->ntlds; i++)
 		free(r->tlds[i]);
 	free(r->tlds);
@@ -2464,6 +2688,10 @@ config_release(struct config *cfg)
 	cfg->ngroups = 0;
 	free(cfg->log_file);
 	cfg->log_file = NULL;
+	free(cfg->geo_country_db);
+	cfg->geo_country_db = NULL;
+	free(cfg->geo_asn_db);
+	cfg->geo_asn_db = NULL;
 }
 
 /* Units a duration may carry; no unit means milliseconds. */

@@ -102,6 +102,13 @@ struct config_rule {
 	size_t		 nfeeds;
 	size_t		*ipfeeds;	/* answer-ip: indexes, idem */
 	size_t		 nipfeeds;
+	char		(*countries)[3]; /* answer-country: "GB"; "??" =
+					    unknown */
+	size_t		 ncountries;
+	uint32_t	*asns;		/* answer-asn */
+	size_t		 nasns;
+	char		(*client_countries)[3];	/* client-country */
+	size_t		 nclient_countries;
 	char		**tlds;		/* lower case, no dots */
 	size_t		 ntlds;
 	uint16_t	*qtypes;
@@ -153,6 +160,12 @@ struct config {
 	uint32_t	 block_ttl;		/* seconds, negative answers */
 	struct config_group *groups;		/* in file order */
 	size_t		 ngroups;
+
+	/* geo: (NULL: none) */
+	char		*geo_country_db;
+	char		*geo_asn_db;
+	int		 geo_country_line, geo_country_col;
+	int		 geo_asn_line, geo_asn_col;
 
 	/* cache: */
 	size_t		 cache_size;		/* bytes; 0: no cache */

@@ -552,8 +552,18 @@ dlog_out_outcome(struct dlog_out *o, const struct dlog_rec *rec)
 		    sizeof(a)) == NULL)
 			snprintf(a, sizeof(a), "?");
 		dlog_out_field(o, "answer_ip", a);
-		dlog_out_field(o, "matched_prefix", ipset_format(rec->prefix_af,
-		    rec->prefix, rec->plen, a, sizeof(a)));
+		if (rec->prefix_af != 0)
+			dlog_out_field(o, "matched_prefix", ipset_format(
+			    rec->prefix_af, rec->prefix, rec->plen, a,
+			    sizeof(a)));
+		if (rec->answer_country[0] != '\0')
+			dlog_out_field(o, "answer_country",
+			    rec->answer_country[0] == '?' ? "unknown" :
+			    rec->answer_country);
+		if (rec->answer_asn != 0) {
+			dlog_out_key(o, "answer_asn");
+			dlog_out_uint(o, rec->answer_asn);
+		}
 	}
 	if (rec->reason != NULL)
 		dlog_out_field(o, "reason", rec->reason);

@@ -67,9 +67,11 @@ struct dlog_rec {
 	/* answer-ip: the answer's address that matched, and the prefix. */
 	int		answer_af;	/* 0: none */
 	uint8_t		answer_addr[16];
-	int		prefix_af;
+	int		prefix_af;	/* answer-ip only */
 	uint8_t		prefix[16];
 	uint8_t		plen;
+	char		answer_country[3];	/* "" none, "??" unknown */
+	uint32_t	answer_asn;		/* 0: none */
 
 	int		has_upstream;
 	struct addr	upstream;	/* the upstream that answered / last tried */

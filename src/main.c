@@ -280,8 +280,8 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 		goto fail;
 	}
 	if ((p = load_policy(nc, 0, stderr)) == NULL) {
-		log_warnx("reload failed: feeds could not be loaded; "
-		    "generation %u stays in force", cur->number);
+		log_warnx("reload failed: a feed or geo database could not be "
+		    "loaded; generation %u stays in force", cur->number);
 		goto fail;
 	}
 	if ((g = gen_new(nc, p, cur->number + 1)) == NULL) {

@@ -4,7 +4,10 @@
  */
 #include <arpa/inet.h>
 
+#include <netinet/in.h>
+
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +17,7 @@
 #include "acl.h"
 #include "config.h"
 #include "feed.h"
+#include "geo.h"
 #include "ipset.h"
 #include "policy.h"
 #include "wire.h"
@@ -39,6 +43,9 @@ struct pgroup {
 struct policy {
 	const struct config	*cfg;
 	struct feed		**feeds;	/* cfg->nfeeds */
+	struct geo		*country;	/* geo.country-db, or NULL */
+	struct geo		*asn;		/* geo.asn-db, or NULL */
+	atomic_ulong		 geo_errors;	/* lookups that failed */
 	struct pgroup		*groups;	/* by priority */
 	size_t			 ngroups;
 	int			 answer_rules;	/* some rule has answer-ip */
@@ -108,7 +115,8 @@ policy_build_group(struct policy *p, struct pgroup *g,
 			r->feeds[j] = p->feeds[cr->feeds[j]];
 		for (j = 0; j < cr->nipfeeds; j++)
 			r->ipfeeds[j] = p->feeds[cr->ipfeeds[j]];
-		r->answer = cr->nipfeeds > 0;
+		r->answer = cr->nipfeeds > 0 || cr->ncountries > 0 ||
+		    cr->nasns > 0;
 		p->answer_rules |= r->answer;
 	}
 	qsort(g->rules, g->nrules, sizeof(*g->rules), cmp_rule);
@@ -186,6 +194,28 @@ policy_load_feeds(struct policy *p, int track_lines, feed_report_fn report,
 	return policy_check_kinds(p, err, errsz);
 }
 
+/* The geo databases: a missing or corrupt one fails the policy. */
+static int
+policy_open_geo(struct policy *p, char *err, size_t errsz)
+{
+	const struct config	*cfg = p->cfg;
+	char			 why[512];
+
+	if (cfg->geo_country_db != NULL && (p->country = geo_open(
+	    cfg->geo_country_db, GEO_COUNTRY, why, sizeof(why))) == NULL) {
+		snprintf(err, errsz, "%s:%d:%d: geo.country-db: %s", cfg->path,
+		    cfg->geo_country_line, cfg->geo_country_col, why);
+		return -1;
+	}
+	if (cfg->geo_asn_db != NULL && (p->asn = geo_open(cfg->geo_asn_db,
+	    GEO_ASN, why, sizeof(why))) == NULL) {
+		snprintf(err, errsz, "%s:%d:%d: geo.asn-db: %s", cfg->path,
+		    cfg->geo_asn_line, cfg->geo_asn_col, why);
+		return -1;
+	}
+	return 0;
+}
+
 struct policy *
 policy_new(const struct config *cfg, int track_lines, feed_report_fn report,
     policy_feed_fn feed_cb, void *arg, char *err, size_t errsz)
@@ -198,7 +228,7 @@ policy_new(const struct config *cfg, int track_lines, feed_report_fn report,
 		return NULL;
 	p->cfg = cfg;
 	if (policy_load_feeds(p, track_lines, report, feed_cb, arg, err,
-	    errsz) == -1)
+	    errsz) == -1 || policy_open_geo(p, err, errsz) == -1)
 		goto fail;
 	snprintf(err, errsz, "out of memory");
 	p->ngroups = cfg->ngroups;
@@ -234,6 +264,8 @@ policy_free(struct policy *p)
 	for (i = 0; p->feeds != NULL && i < p->cfg->nfeeds; i++)
 		feed_free(p->feeds[i]);
 	free(p->feeds);
+	geo_close(p->country);
+	geo_close(p->asn);
 	free(p);
 }
 
@@ -407,6 +439,138 @@ match_answer_ip(struct eval *e, const struct prule *r,
 	return 0;
 }
 
+/*
+ * A failed geo lookup is counted and traced; it matches no country or AS
+ * (the databases were verified when opened, so it should not happen).
+ */
+static void
+geo_failed(struct eval *e, const char *what, const char *why)
+{
+	atomic_fetch_add_explicit(&((struct policy *)e->p)->geo_errors, 1,
+	    memory_order_relaxed);
+	trace(e, "      %s: lookup failed: %s\n", what, why ? why : "?");
+}
+
+/* The country of an address: "GB", "??" for unknown; -1 on error. */
+static int
+addr_country(struct eval *e, int af, const uint8_t *a, char cc[3])
+{
+	const char	*why = NULL;
+
+	switch (geo_country_addr(e->p->country, af, a, cc, &why)) {
+	case GEO_FOUND:
+		return 0;
+	case GEO_UNKNOWN:
+		memcpy(cc, "??", 3);
+		return 0;
+	default:
+		geo_failed(e, "country", why);
+		return -1;
+	}
+}
+
+static int
+cc_listed(const char (*list)[3], size_t n, const char cc[3])
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (list[i][0] == cc[0] && list[i][1] == cc[1])
+			return 1;
+	return 0;
+}
+
+static const char *
+cc_text(const char cc[3])
+{
+	return cc[0] == '?' ? "unknown" : cc;
+}
+
+/* client-country: where the client's address is registered. */
+static int
+match_client_country(struct eval *e, const struct config_rule *cr)
+{
+	const struct sockaddr	*sa = e->pq->client;
+	const uint8_t		*a;
+	char			 cc[3];
+	int			 af = sa->sa_family;
+
+	if (af == AF_INET)
+		a = (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr;
+	else if (af == AF_INET6)
+		a = (const uint8_t *)&((const struct sockaddr_in6 *)sa)->
+		    sin6_addr;
+	else
+		return 0;
+	if (addr_country(e, af, a, cc) == -1)
+		return 0;
+	if (cc_listed(cr->client_countries, cr->nclient_countries, cc)) {
+		trace(e, "      client-country: %s is listed\n", cc_text(cc));
+		return 1;
+	}
+	trace(e, "      client-country: %s not listed\n", cc_text(cc));
+	return 0;
+}
+
+/* answer-country: the first address of the answer in a listed country. */
+static int
+match_answer_country(struct eval *e, const struct config_rule *cr)
+{
+	char	 cc[3], a[IPSET_STRLEN];
+	size_t	 i;
+
+	for (i = 0; i < e->pq->naddrs; i++) {
+		const struct policy_addr *pa = &e->pq->addrs[i];
+
+		if (addr_country(e, pa->af, pa->a, cc) == -1 ||
+		    !cc_listed(cr->countries, cr->ncountries, cc))
+			continue;
+		if (inet_ntop(pa->af, pa->a, a, sizeof(a)) == NULL)
+			snprintf(a, sizeof(a), "?");
+		trace(e, "      answer-country: %s is in %s\n", a, cc_text(cc));
+		e->addr = pa;
+		return 1;
+	}
+	trace(e, "      answer-country: no address of the answer there\n");
+	return 0;
+}
+
+/* answer-asn: the first address of the answer in a listed AS. */
+static int
+match_answer_asn(struct eval *e, const struct config_rule *cr)
+{
+	const char	*why = NULL;
+	char		 a[IPSET_STRLEN];
+	uint32_t	 asn;
+	size_t		 i, j;
+
+	for (i = 0; i < e->pq->naddrs; i++) {
+		const struct policy_addr *pa = &e->pq->addrs[i];
+
+		switch (geo_asn_addr(e->p->asn, pa->af, pa->a, &asn, &why)) {
+		case GEO_FOUND:
+			break;
+		case GEO_UNKNOWN:
+			continue;
+		default:
+			geo_failed(e, "asn", why);
+			continue;
+		}
+		for (j = 0; j < cr->nasns; j++)
+			if (cr->asns[j] == asn) {
+				if (inet_ntop(pa->af, pa->a, a, sizeof(a)) ==
+				    NULL)
+					snprintf(a, sizeof(a), "?");
+				trace(e, "      answer-asn: %s is in AS%u\n", a,
+				    asn);
+				e->addr = pa;
+				return 1;
+			}
+	}
+	trace(e, "      answer-asn: no address of the answer in these ASes\n");
+	return 0;
+}
+
 /* The block response of a matched rule: its own, or the RPZ entry's. */
 static void
 block_response(struct eval *e, const struct prule *r,
@@ -465,7 +629,13 @@ rule_matches(struct eval *e, const struct prule *r, struct feed_hit *hit,
 		return 0;
 	if (cr->nfeeds > 0 && !match_feeds(e, r, hit, feed))
 		return 0;
+	if (cr->nclient_countries > 0 && !match_client_country(e, cr))
+		return 0;
 	if (cr->nipfeeds > 0 && !match_answer_ip(e, r, feed))
+		return 0;
+	if (cr->ncountries > 0 && !match_answer_country(e, cr))
+		return 0;
+	if (cr->nasns > 0 && !match_answer_asn(e, cr))
 		return 0;
 	return 1;
 }
@@ -475,6 +645,13 @@ rule_reason(const struct config_rule *cr)
 {
 	if (cr->nipfeeds > 0)
 		return "answer-ip";
+	if (cr->ncountries > 0)
+		return "answer-country";
+	if (cr->nasns > 0)
+		return "answer-asn";
+	if (cr->nclient_countries > 0 && cr->nfeeds == 0 && cr->ntlds == 0 &&
+	    cr->nqtypes == 0)
+		return "client-country";
 	if (cr->nfeeds > 0)
 		return "feed";
 	if (cr->ntlds > 0)
@@ -502,10 +679,20 @@ rule_decide(struct eval *e, const struct pgroup *g, const struct prule *r,
 		byname = 0;
 		res->addr_af = e->addr->af;
 		memcpy(res->addr, e->addr->a, sizeof(res->addr));
-		res->prefix_af = e->iphit.af;
-		memcpy(res->prefix, e->iphit.prefix, sizeof(res->prefix));
-		res->plen = e->iphit.plen;
-		res->line = e->iphit.line;
+		if (r->cr->nipfeeds > 0) {
+			res->prefix_af = e->iphit.af;
+			memcpy(res->prefix, e->iphit.prefix,
+			    sizeof(res->prefix));
+			res->plen = e->iphit.plen;
+			res->line = e->iphit.line;
+		}
+		/* Where the address is, for the log. */
+		if (e->p->country != NULL && addr_country(e, e->addr->af,
+		    e->addr->a, res->country) == -1)
+			res->country[0] = '\0';
+		if (e->p->asn != NULL && geo_asn_addr(e->p->asn, e->addr->af,
+		    e->addr->a, &res->asn, NULL) == GEO_ERROR)
+			res->asn = 0;
 	}
 	if (byname) {
 		res->matched_off = hit->offset;
@@ -644,6 +831,13 @@ policy_eval(struct eval *e)
 		e->res->verdict = POLICY_ALLOW;
 		e->res->pos = POLICY_POS_END;	/* alerts do not decide */
 	}
+}
+
+unsigned long
+policy_geo_errors(const struct policy *p)
+{
+	return atomic_load_explicit(&((struct policy *)p)->geo_errors,
+	    memory_order_relaxed);
 }
 
 int

@@ -94,9 +94,12 @@ struct policy_result {
 	/* POLICY_ANSWER: the address that matched, and the prefix. */
 	int			 addr_af;	/* 0: none */
 	uint8_t			 addr[16];
-	int			 prefix_af;
+	int			 prefix_af;	/* answer-ip only */
 	uint8_t			 prefix[16];
 	unsigned		 plen;
+	char			 country[3];	/* of addr: "GB", "??" unknown,
+						   "" without a country-db */
+	uint32_t		 asn;		/* of addr; 0: unknown / none */
 
 	/* For POLICY_BLOCK: */
 	enum block_response	 response;	/* never RESP_AUTO */
@@ -122,8 +125,12 @@ struct policy	*policy_new(const struct config *, int track_lines,
 		    feed_report_fn report, policy_feed_fn feed_cb, void *arg,
 		    char *err, size_t errsz);
 
-/* Has the policy rules that look at answer addresses (answer-ip)? */
+/* Has the policy rules that look at answer addresses (answer-ip, -country,
+ * -asn)? */
 int		 policy_has_answer_rules(const struct policy *);
+
+/* Geo lookups that failed since the policy was built (should be 0). */
+unsigned long	 policy_geo_errors(const struct policy *);
 
 /* Run the stages in order; always sets *res. */
 void		 policy_check(const struct policy *, const struct policy_query *,

@@ -403,6 +403,8 @@ fill_record(const struct query *q, struct dlog_rec *r)
 			r->prefix_af = q->pres.prefix_af;
 			memcpy(r->prefix, q->pres.prefix, sizeof(r->prefix));
 			r->plen = (uint8_t)q->pres.plen;
+			memcpy(r->answer_country, q->pres.country, 3);
+			r->answer_asn = q->pres.asn;
 		}
 	}
 	if (q->fwd.last_up >= 0) {

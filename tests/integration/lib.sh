@@ -297,7 +297,7 @@ setup_dwq
 
 # ------------------------------------------------------------------ NSD
 
-# make_zone FILE: the test zone.
+# make_zone FILE: the test zone (plus the lines of $NSD_EXTRA, if set).
 make_zone() {
 	local i big mid
 	{
@@ -328,6 +328,7 @@ EOF
 		for i in $(seq 1 40); do
 			echo "big	IN TXT	\"$i-$big\""
 		done
+		[ -n "${NSD_EXTRA:-}" ] && printf '%s\n' "$NSD_EXTRA"
 	} >"$1"
 }
 

@@ -80,7 +80,7 @@ check_eq "log: blocked query name never asks the cache" \
 mv "$FEED" "$FEED.saved"
 hup_wait 2 || fail "reload 2 logged within 10 s" logged "nothing"
 check_match "reload with a missing feed fails, generation 2 stays" \
-    'reload failed: feeds could not be loaded; generation 2 stays in force' \
+    'reload failed: a feed or geo database could not be loaded; generation 2 stays in force' \
     "$(grep 'reload' "$DW_DIR/stderr" | tail -n 1)"
 check_match "the missing feed is named" "$FEED" "$(cat "$DW_DIR/stderr")"
 out=$(dw_dig host.test A)

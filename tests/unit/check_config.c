@@ -1063,7 +1063,8 @@ START_TEST(test_err_policy_missing)
 	expect_one(G0 "        - { name: r, priority: 1, match: {},"
 	    " action: allow }\n", RC_PLAIN,
 	    ":6:42: policy.groups[0].rules[0].match: at least one condition "
-	    "is required (feed, tld, qtype or answer-ip)");
+	    "is required (feed, tld, qtype, answer-ip, answer-country, "
+	    "answer-asn or client-country)");
 	expect_one("policy:\n  groups:\n    - { name: g, priority: 1,"
 	    " rules: [] }\n", RC_PLAIN,
 	    ":3:38: policy.groups[0].rules: at least one rule is required");
