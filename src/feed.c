@@ -66,6 +66,7 @@ struct feed_side {
 
 struct feed {
 	char		*id;
+	enum feed_format format;	/* as read (auto resolved) */
 	struct domset	*set;
 	struct ipset	*ips;		/* addresses; NULL when none */
 	int		 track;
@@ -151,8 +152,12 @@ struct fbuf {
 };
 
 static const char *const rpz_unsupported[] = {
-	"rpz-ip", "rpz-client-ip", "rpz-nsdname", "rpz-nsip", NULL
+	"rpz-client-ip", "rpz-nsdname", "rpz-nsip", NULL
 };
+
+/* An address prefix's value: the RPZ action above the line number. */
+#define IPV_ACTION_SHIFT	29
+#define IPV_LINE_MASK		((1U << IPV_ACTION_SHIFT) - 1)
 
 const char *
 feed_format_name(enum feed_format f)
@@ -757,7 +762,7 @@ ip_line(struct loader *l, const char *s, const char *e)
 		bad_col(l, col, why);
 		return;
 	}
-	switch (ipset_add(l->ib, af, addr, plen, l->recline)) {
+	switch (ipset_add(l->ib, af, addr, plen, l->recline & IPV_LINE_MASK)) {
 	case IPSET_NEW:
 		l->st->entries++;
 		break;
@@ -981,6 +986,72 @@ rpz_kind_unsupported(const uint8_t *owner, size_t tlen)
 	return 0;
 }
 
+/* Does the trigger (owner[0..tlen)) end in the label "rpz-ip"? */
+static int
+rpz_ip_trigger(const uint8_t *owner, size_t tlen)
+{
+	size_t	 pos = 0, last = 0;
+
+	while (pos < tlen) {
+		last = pos;
+		pos += (size_t)owner[pos] + 1;
+	}
+	return owner[last] == 6 && strncasecmp((const char *)owner + last + 1,
+	    "rpz-ip", 6) == 0;
+}
+
+/*
+ * An rpz-ip trigger (draft-vixie-dnsop-dns-rpz 4.2): the prefix its owner
+ * spells, with the action of its CNAME; the answer addresses it matches
+ * are checked by answer-ip rules.  Local data (A/AAAA) for an address
+ * trigger is not supported: such a line is bad.
+ */
+static void
+rpz_ip_record(struct loader *l, const uint8_t *owner, size_t tlen,
+    uint16_t type, const uint8_t *rd, size_t rdlen)
+{
+	char		 why[IPSET_WHYSZ];
+	uint8_t		 addr[16];
+	unsigned	 plen;
+	int		 af, act;
+
+	/* The labels before "rpz-ip" (7 bytes with its length byte). */
+	if (ipset_parse_rpz_ip(owner, tlen - 7, &af, addr, &plen, why,
+	    sizeof(why)) == -1) {
+		bad(l, "rpz-ip trigger: %s", why);
+		return;
+	}
+	if (type != TYPE_CNAME) {
+		bad(l, "rpz-ip trigger: only CNAME actions are supported");
+		return;
+	}
+	if ((act = rpz_cname_action(l, owner, tlen, rd, rdlen)) == -1)
+		return;
+	if (act == FEED_OVERRIDE) {
+		bad(l, "rpz-ip trigger: local data is not supported");
+		return;
+	}
+	if (l->ib == NULL && (l->ib = ipset_builder_new()) == NULL) {
+		l->fatal = DOMSET_ERR_MEM;
+		return;
+	}
+	switch (ipset_add(l->ib, af, addr, plen, (uint32_t)act <<
+	    IPV_ACTION_SHIFT | (l->recline & IPV_LINE_MASK))) {
+	case IPSET_NEW:
+		l->st->entries++;
+		break;
+	case IPSET_DUP:
+		l->st->duplicates++;
+		break;
+	case IPSET_ERR_INVAL:
+		bad(l, "rpz-ip trigger: not an address");
+		break;
+	case IPSET_ERR_MEM:
+		l->fatal = DOMSET_ERR_MEM;
+		break;
+	}
+}
+
 /*
  * One record of the zone, whichever parser read it.  The apex is fixed by
  * the first record: its owner if it is the SOA, else the $ORIGIN then in
@@ -1018,6 +1089,10 @@ rpz_record(struct loader *l, const uint8_t *owner, size_t ownerlen,
 	}
 	if (rpz_kind_unsupported(owner, (size_t)tl)) {
 		bad(l, "unsupported trigger");
+		return;
+	}
+	if (rpz_ip_trigger(owner, (size_t)tl)) {
+		rpz_ip_record(l, owner, (size_t)tl, type, rd, rdlen);
 		return;
 	}
 	switch (type) {
@@ -1534,6 +1609,7 @@ feed_build(struct loader *l, const struct config_feed *fc)
 	if ((f = calloc(1, sizeof(*f))) == NULL)
 		return NULL;
 	f->track = l->track;
+	f->format = l->st->format;
 	if ((f->id = strdup(fc->id != NULL ? fc->id : "")) == NULL ||
 	    finish_side(l, f) == -1) {
 		feed_free(f);
@@ -1673,11 +1749,11 @@ feed_lookup_ip(const struct feed *f, int af, const uint8_t *addr,
 	if (f == NULL || f->ips == NULL || !ipset_lookup(f->ips, af, addr, &m))
 		return 0;
 	memset(hit, 0, sizeof(*hit));
-	hit->action = FEED_LISTED;
+	hit->action = (enum feed_action)(m.value >> IPV_ACTION_SHIFT);
 	hit->af = m.af;
 	memcpy(hit->prefix, m.addr, sizeof(hit->prefix));
 	hit->plen = m.plen;
-	hit->line = m.value;
+	hit->line = m.value & IPV_LINE_MASK;
 	return 1;
 }
 
@@ -1685,6 +1761,12 @@ int
 feed_has_addresses(const struct feed *f)
 {
 	return f != NULL && f->ips != NULL;
+}
+
+enum feed_format
+feed_format(const struct feed *f)
+{
+	return f->format;
 }
 
 const char *

@@ -78,9 +78,10 @@ struct feed_hit {
 	uint32_t	 line;		/* line in the file, if tracked (else 0) */
 };
 
-/* What matched an address: a prefix of a format: ip feed. */
+/* What matched an address: a prefix of a format: ip feed (FEED_LISTED)
+ * or an RPZ rpz-ip trigger (its CNAME action). */
 struct feed_ip_hit {
-	enum feed_action action;	/* FEED_LISTED */
+	enum feed_action action;
 	int		 af;		/* of the prefix */
 	uint8_t		 prefix[16];	/* host bits zero */
 	unsigned	 plen;
@@ -130,8 +131,11 @@ int		 feed_lookup(const struct feed *, const uint8_t *name,
 int		 feed_lookup_ip(const struct feed *, int af,
 		    const uint8_t *addr, struct feed_ip_hit *hit);
 
-/* Does the feed hold addresses (format: ip)? */
+/* Does the feed hold addresses (format: ip, or RPZ rpz-ip triggers)? */
 int		 feed_has_addresses(const struct feed *);
+
+/* The feed's format as read (FEED_AUTO resolved). */
+enum feed_format feed_format(const struct feed *);
 
 const char	*feed_id(const struct feed *);
 

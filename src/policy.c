@@ -139,14 +139,13 @@ policy_check_kinds(struct policy *p, char *err, size_t errsz)
 
 			for (j = 0; j < cr->nfeeds; j++) {
 				k = cr->feeds[j];
-				if (cfg->feeds[k].format == FEED_AUTO &&
-				    feed_has_addresses(p->feeds[k]))
+				if (feed_format(p->feeds[k]) == FEED_IP)
 					goto names;
 			}
 			for (j = 0; j < cr->nipfeeds; j++) {
 				k = cr->ipfeeds[j];
-				if (cfg->feeds[k].format == FEED_AUTO &&
-				    !feed_has_addresses(p->feeds[k]))
+				if (feed_format(p->feeds[k]) != FEED_IP &&
+				    feed_format(p->feeds[k]) != FEED_RPZ)
 					goto addrs;
 			}
 			continue;
@@ -665,6 +664,7 @@ rule_decide(struct eval *e, const struct pgroup *g, const struct prule *r,
     const struct feed_hit *hit, const struct feed *feed, uint32_t pos)
 {
 	struct policy_result	*res = e->res;
+	struct feed_hit		 iph, *ahit = NULL;
 	int			 byname = r->cr->nfeeds > 0 && feed != NULL &&
 				    !r->answer;
 
@@ -698,8 +698,17 @@ rule_decide(struct eval *e, const struct pgroup *g, const struct prule *r,
 		res->matched_off = hit->offset;
 		res->line = hit->line;
 	}
-	if (r->cr->action != RULE_ALERT && byname &&
-	    hit->action == FEED_PASSTHRU) {
+	if (r->answer && e->addr != NULL && r->cr->nipfeeds > 0 &&
+	    r->cr->action != RULE_ALERT) {
+		/* An rpz-ip trigger's action stands for the feed entry's. */
+		memset(&iph, 0, sizeof(iph));
+		iph.action = e->iphit.action;
+		iph.line = e->iphit.line;
+		ahit = &iph;
+	}
+	if (r->cr->action != RULE_ALERT &&
+	    ((byname && hit->action == FEED_PASSTHRU) ||
+	    (ahit != NULL && ahit->action == FEED_PASSTHRU))) {
 		/*
 		 * RPZ rpz-passthru: the feed itself says allow.  An alert rule
 		 * only logs: it never decides, so it is not asked here.
@@ -716,7 +725,7 @@ rule_decide(struct eval *e, const struct pgroup *g, const struct prule *r,
 	case RULE_BLOCK:
 		res->verdict = POLICY_BLOCK;
 		res->action = DLOG_ACTION_BLOCK;
-		block_response(e, r, byname ? hit : NULL);
+		block_response(e, r, byname ? hit : ahit);
 		return 1;
 	case RULE_ALERT:
 		if (!e->alerted) {

@@ -25,7 +25,23 @@ EOF
 printf 'mail.test\n' >"$WORK/corp-allow.txt"
 
 printf '127.0.0.1/32\n' >"$WORK/ns-ips.txt"
+# RPZ rpz-ip triggers: the trigger's action is the response.
+cat >"$WORK/ips.rpz" <<'EOF'
+$TTL 60
+@	SOA	localhost. root.localhost. 1 3600 600 86400 60
+	NS	localhost.
+32.9.113.0.203.rpz-ip	CNAME	*.
+32.10.113.0.203.rpz-ip	CNAME	rpz-passthru.
+24.0.113.0.203.rpz-ip	CNAME	rpz-drop.
+48.zz.7.3fff.rpz-ip	CNAME	.
+33.1.0.0.127.rpz-ip	CNAME	.
+EOF
+NSD_EXTRA="rpzhost	IN A	203.0.113.9
+rpzpass	IN A	203.0.113.10
+rpzdrop	IN A	203.0.113.11
+rpz6	IN AAAA	3fff:7::1"
 DW_EXTRA="feeds:
+  - { id: rpz-ips, path: $WORK/ips.rpz, format: rpz }
   - { id: bad-ips, path: $IPS, format: ip }
   - { id: corp, path: $WORK/corp-allow.txt }
   - { id: ns-ips, path: $WORK/ns-ips.txt, format: ip }
@@ -36,6 +52,7 @@ policy:
       rules:
         - { name: trust-mail, priority: 5, match: { feed: corp }, action: allow }
         - { name: refuse-aaaa, priority: 8, match: { answer-ip: bad-ips, qtype: [AAAA] }, action: block, response: refused }
+        - { name: rpz-ip, priority: 9, match: { answer-ip: rpz-ips }, action: block }
         - { name: block-ips, priority: 10, match: { answer-ip: bad-ips }, action: block }
         - { name: note-ns, priority: 20, match: { answer-ip: [ns-ips] }, action: alert }"
 
@@ -47,6 +64,8 @@ check_match "bad feed lines are reported with FILE:LINE:COL" \
     "bad-ips.txt:5:1: .*not-an-address" "$(cat "$DW_DIR/stderr")"
 check_match "host bits set are reported" \
     "bad-ips.txt:6:1: 192.0.2.1/24: host bits set" "$(cat "$DW_DIR/stderr")"
+check_match "a bad rpz-ip trigger is reported with its line" \
+    "ips.rpz:8: rpz-ip trigger: .*33" "$(cat "$DW_DIR/stderr")"
 
 for proto in udp tcp; do
 	opt=
@@ -69,6 +88,20 @@ for proto in udp tcp; do
 		out=$(dw_dig $opt ns.test A)
 		check_eq "$proto/$round: ns.test (alert only) answered" \
 		    "127.0.0.1" "$(echo "$out" | section ANSWER | awk '{print $5}')"
+		out=$(dw_dig $opt rpzhost.test A)
+		check_eq "$proto/$round: rpzhost.test (rpz-ip CNAME *.): NODATA" \
+		    "NOERROR " "$(echo "$out" | dig_status) $(echo "$out" |
+		    section ANSWER)"
+		out=$(dw_dig $opt rpzpass.test A)
+		check_eq "$proto/$round: rpzpass.test (rpz-passthru /32 in a drop /24): answered" \
+		    "203.0.113.10" "$(echo "$out" | section ANSWER |
+		    awk '{print $5}')"
+		out=$(dw_dig $opt rpz6.test AAAA)
+		check_eq "$proto/$round: rpz6.test (zz IPv6 trigger, CNAME .): NXDOMAIN" \
+		    NXDOMAIN "$(echo "$out" | dig_status)"
+		out=$(dw_dig $opt +time=1 rpzdrop.test A)
+		check_eq "$proto/$round: rpzdrop.test (rpz-drop /24): no reply" "" \
+		    "$(echo "$out" | dig_status)"
 		out=$(dw_dig $opt nosuch.test A)
 		check_eq "$proto/$round: nosuch.test (no address) NXDOMAIN from NSD" \
 		    NXDOMAIN "$(echo "$out" | dig_status)"
@@ -94,6 +127,12 @@ check_eq "log: chain.test blocked on its final address" \
 check_eq "log: host.test AAAA refused by refuse-aaaa" \
     "$(printf 'BLOCK\trefuse-aaaa\t2001:db8::1\t2001:db8::/32\tanswer-ip')" \
     "$(row host.test. AAAA miss)"
+check_eq "log: rpzhost.test blocked by rule rpz-ip, 203.0.113.9/32" \
+    "$(printf 'BLOCK\trpz-ip\t203.0.113.9\t203.0.113.9/32\tanswer-ip')" \
+    "$(row rpzhost.test. A miss)"
+check_eq "log: rpzpass.test allowed by the passthru trigger" \
+    "$(printf 'ALLOW\trpz-ip\t203.0.113.10\t203.0.113.10/32\tanswer-ip')" \
+    "$(row rpzpass.test. A miss)"
 check_eq "log: mail.test allowed by trust-mail, no address checked" \
     "$(printf 'ALLOW\ttrust-mail\t-\t-\tfeed')" "$(row mail.test. A miss)"
 check_eq "log: ns.test alert by note-ns" \

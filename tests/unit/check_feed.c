@@ -336,7 +336,7 @@ static const char rpz_zone[] =
     "wild.example.rpz.example. CNAME .\n"
     "*.wild.example CNAME rpz-passthru.\n"
     "exact.wild.example CNAME *.\n"
-    "32.1.2.0.192.rpz-ip CNAME .\n"
+    "32.1.2.0.192.rpz-client-ip CNAME .\n"
     "ns.example.rpz-nsdname CNAME .\n"
     "outside.example. CNAME .\n"
     "txt.example TXT \"hello\"\n"
@@ -891,6 +891,67 @@ START_TEST(ip_feed)
 }
 END_TEST
 
+/* RPZ rpz-ip triggers: prefixes with their CNAME actions, next to names. */
+START_TEST(rpz_ip_triggers)
+{
+	struct feed_ip_hit	 h;
+	struct feed_hit		 nh;
+	struct feed		*f;
+	uint8_t			 a[16];
+	const char		*text = "$TTL 60\n"
+	    "@ SOA localhost. root.localhost. 1 3600 600 86400 60\n"
+	    "  NS localhost.\n"
+	    "bad.example CNAME .\n"
+	    "32.4.3.2.1.rpz-ip CNAME .\n"
+	    "24.0.2.0.192.rpz-ip CNAME *.\n"
+	    "32.7.2.0.192.rpz-ip CNAME rpz-passthru.\n"
+	    "16.0.0.51.198.RPZ-IP CNAME rpz-drop.\n"
+	    "128.1.zz.db8.2001.rpz-ip CNAME .\n"
+	    "33.1.0.0.127.rpz-ip CNAME .\n"
+	    "32.1.0.0.127.rpz-ip A 192.0.2.1\n"
+	    "24.1.2.0.192.rpz-ip CNAME .\n";
+
+	f = load(text, FEED_RPZ);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(st.entries, 6);
+	ck_assert_uint_eq(st.errors, 3);
+	ck_assert_int_eq(feed_has_addresses(f), 1);
+	ck_assert_int_eq(feed_format(f), FEED_RPZ);
+	ck_assert_msg(strstr(rep.msg[0], ":10: rpz-ip trigger: ") != NULL,
+	    "%s", rep.msg[0]);
+	ck_assert_msg(strstr(rep.msg[1], ":11: rpz-ip trigger: local data") !=
+	    NULL || strstr(rep.msg[1], ":11: rpz-ip trigger: only CNAME") !=
+	    NULL, "%s", rep.msg[1]);
+	ck_assert_msg(strstr(rep.msg[2], ":12: rpz-ip trigger: ") != NULL,
+	    "%s", rep.msg[2]);
+
+	inet_pton(AF_INET, "1.2.3.4", a);
+	ck_assert_int_eq(feed_lookup_ip(f, AF_INET, a, &h), 1);
+	ck_assert_int_eq(h.action, FEED_NXDOMAIN);
+	ck_assert_uint_eq(h.plen, 32);
+	ck_assert_uint_eq(h.line, 5);
+	inet_pton(AF_INET, "192.0.2.99", a);
+	ck_assert_int_eq(feed_lookup_ip(f, AF_INET, a, &h), 1);
+	ck_assert_int_eq(h.action, FEED_NODATA);
+	inet_pton(AF_INET, "192.0.2.7", a);
+	ck_assert_int_eq(feed_lookup_ip(f, AF_INET, a, &h), 1);
+	ck_assert_int_eq(h.action, FEED_PASSTHRU);
+	inet_pton(AF_INET, "198.51.200.1", a);
+	ck_assert_int_eq(feed_lookup_ip(f, AF_INET, a, &h), 1);
+	ck_assert_int_eq(h.action, FEED_DROP);
+	ck_assert_uint_eq(h.plen, 16);
+	inet_pton(AF_INET6, "2001:db8::1", a);
+	ck_assert_int_eq(feed_lookup_ip(f, AF_INET6, a, &h), 1);
+	ck_assert_int_eq(h.action, FEED_NXDOMAIN);
+	ck_assert_uint_eq(h.plen, 128);
+	inet_pton(AF_INET6, "2001:db8::2", a);
+	ck_assert_int_eq(feed_lookup_ip(f, AF_INET6, a, &h), 0);
+	/* The QNAME trigger is there too. */
+	ck_assert_int_eq(hit(f, "bad.example", &nh), 1);
+	feed_free(f);
+}
+END_TEST
+
 START_TEST(real_lists)
 {
 	struct feed *f;
@@ -942,6 +1003,7 @@ feed_suite(void)
 	tc = tcase_create("formats");
 	tcase_add_test(tc, plain_subdomains);
 	tcase_add_test(tc, ip_feed);
+	tcase_add_test(tc, rpz_ip_triggers);
 	tcase_add_test(tc, plain_exact);
 	tcase_add_test(tc, hosts);
 	tcase_add_test(tc, hosts_boilerplate);
