@@ -131,7 +131,7 @@ static enum feed_format
 parse_format(const char *s)
 {
 	static const enum feed_format all[] = {
-		FEED_AUTO, FEED_PLAIN, FEED_HOSTS, FEED_RPZ, FEED_ADBLOCK
+		FEED_AUTO, FEED_PLAIN, FEED_HOSTS, FEED_RPZ, FEED_ADBLOCK, FEED_IP
 	};
 	size_t	 i;
 
