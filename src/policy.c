@@ -19,6 +19,7 @@
 #include "feed.h"
 #include "geo.h"
 #include "ipset.h"
+#include "log.h"
 #include "policy.h"
 #include "wire.h"
 
@@ -445,8 +446,14 @@ match_answer_ip(struct eval *e, const struct prule *r,
 static void
 geo_failed(struct eval *e, const char *what, const char *why)
 {
-	atomic_fetch_add_explicit(&((struct policy *)e->p)->geo_errors, 1,
-	    memory_order_relaxed);
+	unsigned long	 n;
+
+	n = atomic_fetch_add_explicit(&((struct policy *)e->p)->geo_errors, 1,
+	    memory_order_relaxed) + 1;
+	/* Never silent; never a flood either. */
+	if (n == 1 || n % 10000 == 0)
+		log_warnx("geo: %s lookup failed (%lu so far): %s", what, n,
+		    why ? why : "?");
 	trace(e, "      %s: lookup failed: %s\n", what, why ? why : "?");
 }
 

@@ -32,7 +32,9 @@ bt	IN A	67.43.156.1
 unk	IN A	192.0.2.77
 cgb	IN CNAME	gb.test.
 as	IN A	198.51.100.10
-as6	IN AAAA	2001:db8:5::1"
+as6	IN AAAA	2001:db8:5::1
+cas	IN CNAME	as.test.
+as7	IN A	198.51.100.77"
 
 DW_EXTRA="geo: { country-db: $COUNTRY, asn-db: $ASN }
 policy:
@@ -42,9 +44,14 @@ policy:
       rules:
         - { name: bhutan, priority: 1, match: { answer-country: [bt] }, action: block }
         - { name: britain, priority: 2, match: { answer-country: GB }, action: block, response: nodata }
-        - { name: bad-as, priority: 3, match: { answer-asn: [64500, AS64501] }, action: block, response: refused }
-        - { name: nowhere, priority: 4, match: { answer-country: [unknown], qtype: A }, action: alert }"
+        - { name: bad-as6, priority: 3, match: { answer-asn: [AS64501] }, action: block, response: refused }
+        - { name: drop-as7, priority: 4, match: { answer-asn: [64500], tld: [test], qtype: A, feed: as7 }, action: block, response: drop }
+        - { name: bad-as, priority: 5, match: { answer-asn: [64500] }, action: block, response: { override: { a: [192.0.2.99], ttl: 30 } } }
+        - { name: nowhere, priority: 9, match: { answer-country: [unknown], qtype: A }, action: alert }
+feeds:
+  - { id: as7, path: $WORK/as7.txt }"
 
+printf 'as7.test\n' >"$WORK/as7.txt"
 start_nsd
 start_dnsward geo 1 "127.0.0.1:$NSD_PORT"
 note "nsd on 127.0.0.1:$NSD_PORT, dnsward on $DW_PORT"
@@ -69,7 +76,15 @@ for proto in udp tcp; do
 		    "NOERROR " "$(echo "$out" | dig_status) $(echo "$out" |
 		    section ANSWER)"
 		out=$(dw_dig $opt as.test A)
-		check_eq "$p: as.test (AS64500) REFUSED" REFUSED \
+		check_eq "$p: as.test (AS64500): override A 192.0.2.99" \
+		    "as.test. 30 IN A 192.0.2.99" "$(echo "$out" |
+		    section ANSWER | sed 's/[[:space:]]\{1,\}/ /g')"
+		out=$(dw_dig $opt cas.test A)
+		check_eq "$p: cas.test -> as.test (AS64500): override at the end of the chain" \
+		    "192.0.2.99" "$(echo "$out" | section ANSWER |
+		    awk '$4 == "A" {print $5}')"
+		out=$(dw_dig $opt +time=1 as7.test A)
+		check_eq "$p: as7.test (AS64500, name on feed as7): dropped" "" \
 		    "$(echo "$out" | dig_status)"
 		out=$(dw_dig $opt as6.test AAAA)
 		check_eq "$p: as6.test AAAA (AS64501) REFUSED" REFUSED \
@@ -100,8 +115,14 @@ check_eq "log: cgb.test BLOCK britain on gb.test's address (cache hit)" \
 check_eq "log: as.test BLOCK bad-as, AS64500, no country in the database" \
     "$(printf 'BLOCK\tbad-as\t198.51.100.10\tunknown\t64500\tanswer-asn')" \
     "$(row as.test. miss)"
-check_eq "log: as6.test BLOCK bad-as, AS64501" \
-    "$(printf 'BLOCK\tbad-as\t2001:db8:5::1\tunknown\t64501\tanswer-asn')" \
+check_eq "log: cas.test BLOCK bad-as on as.test's address" \
+    "$(printf 'BLOCK\tbad-as\t198.51.100.10\tunknown\t64500\tanswer-asn')" \
+    "$(row cas.test. miss)"
+check_eq "log: as7.test BLOCK drop-as7 (all conditions ANDed)" \
+    "$(printf 'BLOCK\tdrop-as7\t198.51.100.77\tunknown\t64500\tanswer-asn')" \
+    "$(row as7.test. miss)"
+check_eq "log: as6.test BLOCK bad-as6, AS64501" \
+    "$(printf 'BLOCK\tbad-as6\t2001:db8:5::1\tunknown\t64501\tanswer-asn')" \
     "$(row as6.test. miss)"
 check_eq "log: unk.test ALERT nowhere (pseudo-country unknown)" \
     "$(printf 'ALERT\tnowhere\t192.0.2.77\tunknown\t-\tanswer-country')" \
