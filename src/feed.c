@@ -980,8 +980,8 @@ rpz_kind_unsupported(const uint8_t *owner, size_t tlen)
 	}
 	for (i = 0; rpz_unsupported[i] != NULL; i++)
 		if (owner[last] == strlen(rpz_unsupported[i]) &&
-		    memcmp(owner + last + 1, rpz_unsupported[i],
-		    owner[last]) == 0)
+		    strncasecmp((const char *)owner + last + 1,
+		    rpz_unsupported[i], owner[last]) == 0)
 			return 1;
 	return 0;
 }
@@ -1007,8 +1007,8 @@ rpz_ip_trigger(const uint8_t *owner, size_t tlen)
  * trigger is not supported: such a line is bad.
  */
 static void
-rpz_ip_record(struct loader *l, const uint8_t *owner, size_t tlen,
-    uint16_t type, const uint8_t *rd, size_t rdlen)
+rpz_ip_record(struct loader *l, const uint8_t *owner, size_t ownerlen,
+    size_t tlen, uint16_t type, const uint8_t *rd, size_t rdlen)
 {
 	char		 why[IPSET_WHYSZ];
 	uint8_t		 addr[16];
@@ -1025,7 +1025,7 @@ rpz_ip_record(struct loader *l, const uint8_t *owner, size_t tlen,
 		bad(l, "rpz-ip trigger: only CNAME actions are supported");
 		return;
 	}
-	if ((act = rpz_cname_action(l, owner, tlen, rd, rdlen)) == -1)
+	if ((act = rpz_cname_action(l, owner, ownerlen, rd, rdlen)) == -1)
 		return;
 	if (act == FEED_OVERRIDE) {
 		bad(l, "rpz-ip trigger: local data is not supported");
@@ -1092,7 +1092,7 @@ rpz_record(struct loader *l, const uint8_t *owner, size_t ownerlen,
 		return;
 	}
 	if (rpz_ip_trigger(owner, (size_t)tl)) {
-		rpz_ip_record(l, owner, (size_t)tl, type, rd, rdlen);
+		rpz_ip_record(l, owner, ownerlen, (size_t)tl, type, rd, rdlen);
 		return;
 	}
 	switch (type) {

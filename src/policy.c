@@ -33,6 +33,7 @@ struct prule {
 	struct feed		**ipfeeds;	/* cr->nipfeeds */
 	int			 redirect;	/* asked for CNAME targets */
 	int			 answer;	/* decided on the answer */
+	uint32_t		 rank;		/* evaluation order, 0 first */
 };
 
 struct pgroup {
@@ -221,7 +222,8 @@ policy_new(const struct config *cfg, int track_lines, feed_report_fn report,
     policy_feed_fn feed_cb, void *arg, char *err, size_t errsz)
 {
 	struct policy	*p;
-	size_t		 i;
+	size_t		 i, j;
+	uint32_t	 rank;
 
 	snprintf(err, errsz, "out of memory");
 	if ((p = calloc(1, sizeof(*p))) == NULL)
@@ -239,6 +241,10 @@ policy_new(const struct config *cfg, int track_lines, feed_report_fn report,
 		if (policy_build_group(p, &p->groups[i], &cfg->groups[i]) == -1)
 			goto fail;
 	qsort(p->groups, p->ngroups, sizeof(*p->groups), cmp_group);
+	/* One rank across groups: where the query phase stopped. */
+	for (i = 0, rank = 0; i < p->ngroups; i++)
+		for (j = 0; j < p->groups[i].nrules; j++)
+			p->groups[i].rules[j].rank = rank++;
 	return p;
 fail:
 	policy_free(p);
@@ -406,37 +412,16 @@ match_feeds(struct eval *e, const struct prule *r, struct feed_hit *hit,
 	return 0;
 }
 
-/*
- * answer-ip: the first address of the answer that one of the rule's feeds
- * lists (longest prefix); it and the prefix go to the result.
- */
+/* Is hit a stronger answer-ip match than best? A block beats passthru. */
 static int
-match_answer_ip(struct eval *e, const struct prule *r,
-    const struct feed **which)
+ip_hit_better(const struct feed_ip_hit *hit, const struct feed_ip_hit *best)
 {
-	struct feed_ip_hit	 hit;
-	char			 a[IPSET_STRLEN], pfx[IPSET_STRLEN];
-	size_t			 i, j;
+	int	 hp = hit->action == FEED_PASSTHRU;
+	int	 bp = best->action == FEED_PASSTHRU;
 
-	for (i = 0; i < e->pq->naddrs; i++) {
-		const struct policy_addr *pa = &e->pq->addrs[i];
-
-		for (j = 0; j < r->cr->nipfeeds; j++) {
-			if (!feed_lookup_ip(r->ipfeeds[j], pa->af, pa->a, &hit))
-				continue;
-			if (inet_ntop(pa->af, pa->a, a, sizeof(a)) == NULL)
-				snprintf(a, sizeof(a), "?");
-			trace(e, "      answer-ip %s: %s in %s (line %u)\n",
-			    feed_id(r->ipfeeds[j]), a, ipset_format(hit.af,
-			    hit.prefix, hit.plen, pfx, sizeof(pfx)), hit.line);
-			e->addr = pa;
-			e->iphit = hit;
-			*which = r->ipfeeds[j];
-			return 1;
-		}
-	}
-	trace(e, "      answer-ip: no address of the answer listed\n");
-	return 0;
+	if (hp != bp)
+		return bp;
+	return hit->plen > best->plen;
 }
 
 /*
@@ -518,63 +503,116 @@ match_client_country(struct eval *e, const struct config_rule *cr)
 	return 0;
 }
 
-/* answer-country: the first address of the answer in a listed country. */
+/*
+ * The answer conditions of a rule (answer-ip, answer-country, answer-asn),
+ * all against the same address: an address matches when it meets every
+ * one the rule has.  Of the addresses that match, an answer-ip rule takes
+ * the one whose feed entry is not an rpz-ip passthru, then the longest
+ * prefix (so the order of the records, which the answering zone chooses,
+ * cannot turn a block into a passthru); other rules take the first.
+ */
 static int
-match_answer_country(struct eval *e, const struct config_rule *cr)
+addr_answer_ip(struct eval *e, const struct prule *r,
+    const struct policy_addr *pa, struct feed_ip_hit *best, size_t *feed)
 {
-	char	 cc[3], a[IPSET_STRLEN];
-	size_t	 i;
+	struct feed_ip_hit	 hit;
+	size_t			 j;
+	int			 found = 0;
 
-	for (i = 0; i < e->pq->naddrs; i++) {
-		const struct policy_addr *pa = &e->pq->addrs[i];
-
-		if (addr_country(e, pa->af, pa->a, cc) == -1 ||
-		    !cc_listed(cr->countries, cr->ncountries, cc))
+	for (j = 0; j < r->cr->nipfeeds; j++) {
+		if (!feed_lookup_ip(r->ipfeeds[j], pa->af, pa->a, &hit))
 			continue;
-		if (inet_ntop(pa->af, pa->a, a, sizeof(a)) == NULL)
-			snprintf(a, sizeof(a), "?");
-		trace(e, "      answer-country: %s is in %s\n", a, cc_text(cc));
-		e->addr = pa;
-		return 1;
+		if (!found || ip_hit_better(&hit, best)) {
+			*best = hit;
+			*feed = j;
+			found = 1;
+		}
 	}
-	trace(e, "      answer-country: no address of the answer there\n");
+	return found;
+}
+
+static int
+addr_in_country(struct eval *e, const struct config_rule *cr,
+    const struct policy_addr *pa, char cc[3])
+{
+	return addr_country(e, pa->af, pa->a, cc) == 0 &&
+	    cc_listed(cr->countries, cr->ncountries, cc);
+}
+
+static int
+addr_in_asn(struct eval *e, const struct config_rule *cr,
+    const struct policy_addr *pa, uint32_t *asn)
+{
+	const char	*why = NULL;
+	size_t		 j;
+
+	switch (geo_asn_addr(e->p->asn, pa->af, pa->a, asn, &why)) {
+	case GEO_FOUND:
+		break;
+	case GEO_UNKNOWN:
+		return 0;
+	default:
+		geo_failed(e, "asn", why);
+		return 0;
+	}
+	for (j = 0; j < cr->nasns; j++)
+		if (cr->asns[j] == *asn)
+			return 1;
 	return 0;
 }
 
-/* answer-asn: the first address of the answer in a listed AS. */
 static int
-match_answer_asn(struct eval *e, const struct config_rule *cr)
+match_answer(struct eval *e, const struct prule *r,
+    const struct feed **which)
 {
-	const char	*why = NULL;
-	char		 a[IPSET_STRLEN];
-	uint32_t	 asn;
-	size_t		 i, j;
+	const struct config_rule *cr = r->cr;
+	struct feed_ip_hit	 hit, best;
+	const struct policy_addr *bestaddr = NULL;
+	char			 a[IPSET_STRLEN], pfx[IPSET_STRLEN], cc[3];
+	size_t			 i, f = 0, bestf = 0;
+	uint32_t		 asn;
 
 	for (i = 0; i < e->pq->naddrs; i++) {
 		const struct policy_addr *pa = &e->pq->addrs[i];
 
-		switch (geo_asn_addr(e->p->asn, pa->af, pa->a, &asn, &why)) {
-		case GEO_FOUND:
-			break;
-		case GEO_UNKNOWN:
+		if (cr->nipfeeds > 0 && !addr_answer_ip(e, r, pa, &hit, &f))
 			continue;
-		default:
-			geo_failed(e, "asn", why);
+		if (cr->ncountries > 0 && !addr_in_country(e, cr, pa, cc))
 			continue;
+		if (cr->nasns > 0 && !addr_in_asn(e, cr, pa, &asn))
+			continue;
+		if (e->trace != NULL) {
+			if (inet_ntop(pa->af, pa->a, a, sizeof(a)) == NULL)
+				snprintf(a, sizeof(a), "?");
+			trace(e, "      answer address %s matches", a);
+			if (cr->nipfeeds > 0)
+				trace(e, " (answer-ip %s: %s, line %u)",
+				    feed_id(r->ipfeeds[f]), ipset_format(hit.af,
+				    hit.prefix, hit.plen, pfx, sizeof(pfx)),
+				    hit.line);
+			trace(e, "\n");
 		}
-		for (j = 0; j < cr->nasns; j++)
-			if (cr->asns[j] == asn) {
-				if (inet_ntop(pa->af, pa->a, a, sizeof(a)) ==
-				    NULL)
-					snprintf(a, sizeof(a), "?");
-				trace(e, "      answer-asn: %s is in AS%u\n", a,
-				    asn);
-				e->addr = pa;
-				return 1;
-			}
+		if (cr->nipfeeds == 0) {
+			bestaddr = pa;
+			break;
+		}
+		if (bestaddr == NULL || ip_hit_better(&hit, &best)) {
+			bestaddr = pa;
+			best = hit;
+			bestf = f;
+		}
 	}
-	trace(e, "      answer-asn: no address of the answer in these ASes\n");
-	return 0;
+	if (bestaddr == NULL) {
+		trace(e, "      no address of the answer meets the answer "
+		    "conditions\n");
+		return 0;
+	}
+	e->addr = bestaddr;
+	if (cr->nipfeeds > 0) {
+		e->iphit = best;
+		*which = r->ipfeeds[bestf];
+	}
+	return 1;
 }
 
 /* The block response of a matched rule: its own, or the RPZ entry's. */
@@ -637,11 +675,7 @@ rule_matches(struct eval *e, const struct prule *r, struct feed_hit *hit,
 		return 0;
 	if (cr->nclient_countries > 0 && !match_client_country(e, cr))
 		return 0;
-	if (cr->nipfeeds > 0 && !match_answer_ip(e, r, feed))
-		return 0;
-	if (cr->ncountries > 0 && !match_answer_country(e, cr))
-		return 0;
-	if (cr->nasns > 0 && !match_answer_asn(e, cr))
+	if (r->answer && !match_answer(e, r, feed))
 		return 0;
 	return 1;
 }
@@ -746,7 +780,7 @@ rule_decide(struct eval *e, const struct pgroup *g, const struct prule *r,
 }
 
 static enum policy_verdict
-eval_group(struct eval *e, const struct pgroup *g, size_t gi)
+eval_group(struct eval *e, const struct pgroup *g)
 {
 	size_t	 i;
 
@@ -754,7 +788,7 @@ eval_group(struct eval *e, const struct pgroup *g, size_t gi)
 		const struct prule	*r = &g->rules[i];
 		struct feed_hit		 hit;
 		const struct feed	*feed = NULL;
-		uint32_t		 pos = (uint32_t)(gi << 16 | i);
+		uint32_t		 pos = r->rank;
 		int			 m;
 
 		if (e->pq->phase == POLICY_ANSWER && pos >= e->pq->stop)
@@ -791,7 +825,7 @@ stage_groups(struct eval *e)
 		}
 		trace(e, "  group %s (priority %d):\n", g->cg->name,
 		    g->cg->priority);
-		if ((v = eval_group(e, g, i)) != POLICY_NEXT)
+		if ((v = eval_group(e, g)) != POLICY_NEXT)
 			return v;
 	}
 	return POLICY_NEXT;

@@ -519,8 +519,6 @@ query_inspect(struct query *q, const uint8_t *resp, size_t len, size_t qend)
 	return 0;
 }
 
-/* Addresses of an answer looked at by answer rules, at most. */
-#define QUERY_MAX_ADDRS	64
 
 /*
  * Answer rules (answer-ip): every A and AAAA record of the answer section
@@ -533,7 +531,7 @@ static int
 query_inspect_addrs(struct query *q, const uint8_t *resp, size_t len,
     size_t qend)
 {
-	struct policy_addr	 addrs[QUERY_MAX_ADDRS];
+	struct policy_addr	*addrs = q->w->addrs;
 	struct policy_query	 pq;
 	struct policy_result	 res;
 	uint8_t			 lname[DNS_MAX_NAME];
@@ -542,6 +540,11 @@ query_inspect_addrs(struct query *q, const uint8_t *resp, size_t len,
 
 	if (!policy_has_answer_rules(q->gen->policy))
 		return 0;
+	/*
+	 * Every address: a 64 KB message holds at most QUERY_MAX_ADDRS
+	 * records of 16 bytes, so none is left out (an attacker padding the
+	 * answer cannot hide one).
+	 */
 	for (i = 0; i < DNS_ANCOUNT(resp) && n < QUERY_MAX_ADDRS; i++) {
 		uint16_t type, rdlen;
 

@@ -100,6 +100,13 @@ enum query_stage {
 	QUERY_RESOLVE		/* hand to the forwarder */
 };
 
+/*
+ * Addresses of one answer checked by answer rules: a message of at most
+ * 65535 bytes holds fewer A/AAAA records than this (an A record takes 16
+ * bytes with a compressed owner).
+ */
+#define QUERY_MAX_ADDRS		((DNS_MAX_UDP - DNS_HDR_LEN) / 16 + 1)
+
 struct query_verdict {
 	int		 rcode;		/* QUERY_REPLY: rcode (may be > 15) */
 	int		 ede;		/* RFC 8914 info-code, -1 for none */

@@ -136,6 +136,7 @@ struct worker {
 	uint8_t			 rbuf[DNS_MAX_UDP + 1];
 	uint8_t			 sbuf[DNS_MAX_UDP + 1];
 	uint8_t			 cbuf[DNS_MAX_UDP + 1];	/* cache copies */
+	struct policy_addr	 addrs[QUERY_MAX_ADDRS]; /* of one answer */
 };
 
 /* A generation owning cfg and policy, with one reference. */

@@ -36,7 +36,11 @@ $TTL 60
 48.zz.7.3fff.rpz-ip	CNAME	.
 33.1.0.0.127.rpz-ip	CNAME	.
 EOF
-NSD_EXTRA="rpzhost	IN A	203.0.113.9
+# 64 harmless addresses before a listed one: every address is checked.
+PAD=$(for i in $(seq 1 64); do printf 'pad\tIN A\t198.18.0.%s\n' "$i"; done)
+NSD_EXTRA="$PAD
+pad	IN A	192.0.2.2
+rpzhost	IN A	203.0.113.9
 rpzpass	IN A	203.0.113.10
 rpzdrop	IN A	203.0.113.11
 rpz6	IN AAAA	3fff:7::1"
@@ -88,6 +92,9 @@ for proto in udp tcp; do
 		out=$(dw_dig $opt ns.test A)
 		check_eq "$proto/$round: ns.test (alert only) answered" \
 		    "127.0.0.1" "$(echo "$out" | section ANSWER | awk '{print $5}')"
+		out=$(dw_dig $opt pad.test A)
+		check_eq "$proto/$round: pad.test (64 addresses, then a listed one) NXDOMAIN" \
+		    NXDOMAIN "$(echo "$out" | dig_status)"
 		out=$(dw_dig $opt rpzhost.test A)
 		check_eq "$proto/$round: rpzhost.test (rpz-ip CNAME *.): NODATA" \
 		    "NOERROR " "$(echo "$out" | dig_status) $(echo "$out" |

@@ -909,11 +909,12 @@ START_TEST(rpz_ip_triggers)
 	    "128.1.zz.db8.2001.rpz-ip CNAME .\n"
 	    "33.1.0.0.127.rpz-ip CNAME .\n"
 	    "32.1.0.0.127.rpz-ip A 192.0.2.1\n"
-	    "24.1.2.0.192.rpz-ip CNAME .\n";
+	    "24.1.2.0.192.rpz-ip CNAME .\n"
+	    "32.10.113.0.203.rpz-ip CNAME 32.10.113.0.203.rpz-ip.\n";
 
 	f = load(text, FEED_RPZ);
 	ck_assert_ptr_nonnull(f);
-	ck_assert_uint_eq(st.entries, 6);
+	ck_assert_uint_eq(st.entries, 7);
 	ck_assert_uint_eq(st.errors, 3);
 	ck_assert_int_eq(feed_has_addresses(f), 1);
 	ck_assert_int_eq(feed_format(f), FEED_RPZ);
@@ -946,6 +947,10 @@ START_TEST(rpz_ip_triggers)
 	ck_assert_uint_eq(h.plen, 128);
 	inet_pton(AF_INET6, "2001:db8::2", a);
 	ck_assert_int_eq(feed_lookup_ip(f, AF_INET6, a, &h), 0);
+	/* The older passthru form: a CNAME to the trigger itself. */
+	inet_pton(AF_INET, "203.0.113.10", a);
+	ck_assert_int_eq(feed_lookup_ip(f, AF_INET, a, &h), 1);
+	ck_assert_int_eq(h.action, FEED_PASSTHRU);
 	/* The QNAME trigger is there too. */
 	ck_assert_int_eq(hit(f, "bad.example", &nh), 1);
 	feed_free(f);

@@ -630,6 +630,119 @@ static const char aip_alert_yaml[] =
     "        - { name: watch, priority: 1, match: { answer-ip: ips }, "
     "action: alert }\n";
 
+/*
+ * Which record comes first is the answering zone's choice: a passthru on
+ * one address must not let a blocked address of the same answer through.
+ */
+static const struct feedfile aip_rpz_feeds[] = {
+	{ "ips.rpz", "$TTL 60\n@ SOA localhost. root.localhost. 1 1 1 1 1\n"
+	    "  NS localhost.\n"
+	    "32.9.113.0.203.rpz-ip CNAME .\n"
+	    "24.0.100.51.198.rpz-ip CNAME rpz-passthru.\n" },
+	{ NULL, NULL }
+};
+
+static const char aip_rpz_yaml[] =
+    "feeds:\n"
+    "  - { id: rpz, path: @D@/ips.rpz, format: rpz }\n"
+    "policy:\n"
+    "  groups:\n"
+    "    - name: g\n"
+    "      priority: 10\n"
+    "      rules:\n"
+    "        - { name: r, priority: 1, match: { answer-ip: rpz }, "
+    "action: block }\n";
+
+START_TEST(answer_ip_order)
+{
+	struct env	 e;
+	struct ask	 a;
+	const struct policy_result *r;
+	char		 buf[64];
+
+	env_load(&e, aip_rpz_yaml, aip_rpz_feeds, 0);
+	r = ask_answer(&e, &a, "x.example", T_A, "198.51.100.1,203.0.113.9",
+	    POLICY_POS_END);
+	expect_block(r, "g", "r", RESP_NXDOMAIN);
+	inet_ntop(AF_INET, r->addr, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "203.0.113.9");
+	r = ask_answer(&e, &a, "x.example", T_A, "203.0.113.9,198.51.100.1",
+	    POLICY_POS_END);
+	expect_block(r, "g", "r", RESP_NXDOMAIN);
+	/* Passthru alone: allowed by the rule. */
+	r = ask_answer(&e, &a, "x.example", T_A, "198.51.100.1",
+	    POLICY_POS_END);
+	ck_assert_int_eq(r->verdict, POLICY_ALLOW);
+	str_eq_or_null(r->rule, "r", "rule");
+	env_free(&e);
+}
+END_TEST
+
+/* Several answer conditions hold for one and the same address. */
+START_TEST(answer_conditions_same_address)
+{
+	struct env	 e;
+	struct ask	 a;
+	const struct policy_result *r;
+	char		 yaml[1024], buf[64];
+	const char	*src = getenv("SRCDIR");
+
+	snprintf(yaml, sizeof(yaml),
+	    "feeds:\n"
+	    "  - { id: ips, path: @D@/ips.txt, format: ip }\n"
+	    "geo: { country-db: %s/tests/data/mmdb/maxmind-test/"
+	    "GeoLite2-Country-Test.mmdb }\n"
+	    "policy:\n"
+	    "  groups:\n"
+	    "    - name: g\n"
+	    "      priority: 10\n"
+	    "      rules:\n"
+	    "        - { name: r, priority: 1, match: { answer-ip: ips, "
+	    "answer-country: [GB] }, action: block }\n",
+	    src != NULL ? src : ".");
+	env_load(&e, yaml, aip_feeds, 0);
+	/* 10.1.1.1 is listed but nowhere; 81.2.69.142 is GB, not listed. */
+	r = ask_answer(&e, &a, "x.example", T_A, "10.1.1.1,81.2.69.142",
+	    POLICY_POS_END);
+	expect_allow(r, NULL, NULL);
+	r = ask_answer(&e, &a, "x.example", T_A, "81.2.69.142,10.1.1.1",
+	    POLICY_POS_END);
+	expect_allow(r, NULL, NULL);
+	/* An address both listed and in GB: 10/8 is not, so list GB's. */
+	env_free(&e);
+
+	snprintf(yaml, sizeof(yaml),
+	    "feeds:\n"
+	    "  - { id: ips, path: @D@/gb.txt, format: ip }\n"
+	    "geo: { country-db: %s/tests/data/mmdb/maxmind-test/"
+	    "GeoLite2-Country-Test.mmdb }\n"
+	    "policy:\n"
+	    "  groups:\n"
+	    "    - name: g\n"
+	    "      priority: 10\n"
+	    "      rules:\n"
+	    "        - { name: r, priority: 1, match: { answer-ip: ips, "
+	    "answer-country: [GB] }, action: block }\n",
+	    src != NULL ? src : ".");
+	{
+		static const struct feedfile gb[] = {
+			{ "gb.txt", "81.2.69.0/24\n10.0.0.0/8\n" },
+			{ NULL, NULL }
+		};
+
+		env_load(&e, yaml, gb, 0);
+	}
+	r = ask_answer(&e, &a, "x.example", T_A, "10.1.1.1,81.2.69.142",
+	    POLICY_POS_END);
+	expect_block(r, "g", "r", RESP_NXDOMAIN);
+	inet_ntop(AF_INET, r->addr, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "81.2.69.142");
+	ck_assert_str_eq(r->country, "GB");
+	ck_assert_uint_eq(r->plen, 24);
+	env_free(&e);
+}
+END_TEST
+
 START_TEST(answer_ip_alert)
 {
 	struct env	 e;
@@ -1614,6 +1727,8 @@ policy_suite(void)
 	tcase_add_test(tc, alert_continues);
 	tcase_add_test(tc, answer_ip_rules);
 	tcase_add_test(tc, answer_ip_alert);
+	tcase_add_test(tc, answer_ip_order);
+	tcase_add_test(tc, answer_conditions_same_address);
 	tcase_add_test(tc, alert_passthru_does_not_decide);
 	suite_add_tcase(s, tc);
 
