@@ -4,6 +4,8 @@
  * The main thread only handles signals (as libevent events, so no work is
  * done in a signal handler); each worker thread runs its own event loop.
  */
+#include <arpa/inet.h>
+
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -39,6 +41,7 @@
 /* Decision log ring per worker. */
 #define DLOG_RING_BYTES	(8u << 20)
 #define MAX_THREADS	256
+#define EXPLAIN_MAX_ADDRS	16
 
 struct main_ctx {
 	const char		*path;		/* the configuration file */
@@ -54,7 +57,8 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: dnsward [-htV] [-c file]\n"
-	    "       dnsward [-c file] --explain name [type] [--client ip]\n"
+	    "       dnsward [-c file] --explain name [type] [--client ip]"
+	    " [--answer ip ...]\n"
 	    "  -c file    configuration (default " DEFAULT_CONFIG ")\n"
 	    "  -t         check the configuration and feeds, and exit "
 	    "(0 valid, 1 not)\n"
@@ -62,7 +66,10 @@ usage(FILE *f)
 	    "  -h         this help\n"
 	    "  --explain  show how the policy decides a name (type: A by "
 	    "default;\n"
-	    "             client: 127.0.0.1 by default), without serving\n");
+	    "             client: 127.0.0.1 by default), without serving;\n"
+	    "             --answer (repeatable) gives the answer's addresses "
+	    "for\n"
+	    "             the answer-ip/-country/-asn rules\n");
 }
 
 static void
@@ -466,24 +473,44 @@ explain_name(const char *text, uint8_t *wire, size_t *len)
 	return 0;
 }
 
+static void
+explain_verdict(const struct policy_result *res)
+{
+	char	 ede[256];
+
+	if (res->verdict == POLICY_BLOCK) {
+		respond_ede_text(res, ede, sizeof(ede));
+		printf("verdict: BLOCK, answer %s: %s\n",
+		    response_name(res->response), ede);
+	} else if (res->action == DLOG_ACTION_ALERT)
+		printf("verdict: ALLOW with ALERT by rule '%s' in group '%s'\n",
+		    res->rule, res->group);
+	else if (res->rule != NULL)
+		printf("verdict: ALLOW by rule '%s' in group '%s'\n", res->rule,
+		    res->group);
+	else
+		printf("verdict: ALLOW (default)\n");
+}
+
 static int
 explain(const struct config *cfg, const char *name, const char *type,
-    const char *client)
+    const char *client, const struct policy_addr *addrs, size_t naddrs)
 {
 	struct policy		*p;
 	struct policy_query	 pq;
 	struct policy_result	 res;
 	struct addr		 ca;
 	uint8_t			 wire[DNS_MAX_NAME];
-	char			 text[WIRE_NAME_STRLEN], ede[256];
+	char			 text[WIRE_NAME_STRLEN];
 	const char		*why;
 	size_t			 len;
+	uint16_t		 qtype;
 
 	if (explain_name(name, wire, &len) == -1) {
 		fprintf(stderr, "--explain: '%s' is not a domain name\n", name);
 		return 1;
 	}
-	if ((pq.qtype = ldns_get_rr_type_by_name(type)) == 0) {
+	if ((qtype = ldns_get_rr_type_by_name(type)) == 0) {
 		fprintf(stderr, "--explain: unknown type '%s'\n", type);
 		return 1;
 	}
@@ -493,27 +520,32 @@ explain(const struct config *cfg, const char *name, const char *type,
 	}
 	if ((p = load_policy(cfg, 1, stdout)) == NULL)
 		return 1;
+	memset(&pq, 0, sizeof(pq));
 	pq.name = wire;
 	pq.namelen = len;
+	pq.qtype = qtype;
 	pq.client = (const struct sockaddr *)&ca.ss;
 	pq.phase = POLICY_QUERY;
 	wire_name_to_str(wire, len, text, sizeof(text));
 	printf("query %s %s from %s\n", text, type, client);
 	policy_explain(p, &pq, stdout, &res);
-	if (res.verdict == POLICY_BLOCK) {
-		respond_ede_text(&res, ede, sizeof(ede));
-		printf("verdict: BLOCK, answer %s: %s\n",
-		    response_name(res.response), ede);
-	} else if (res.action == DLOG_ACTION_ALERT)
-		printf("verdict: ALLOW with ALERT by rule '%s' in group '%s'\n",
-		    res.rule, res.group);
-	else if (res.rule != NULL)
-		printf("verdict: ALLOW by rule '%s' in group '%s'\n", res.rule,
-		    res.group);
-	else
-		printf("verdict: ALLOW (default)\n");
+	explain_verdict(&res);
+	if (res.verdict != POLICY_BLOCK && naddrs > 0 &&
+	    policy_has_answer_rules(p)) {
+		/* The answer rules, with the addresses given as the answer. */
+		pq.phase = POLICY_ANSWER;
+		pq.addrs = addrs;
+		pq.naddrs = naddrs;
+		pq.stop = res.pos;
+		printf("answer with %zu address%s:\n", naddrs,
+		    naddrs == 1 ? "" : "es");
+		policy_explain(p, &pq, stdout, &res);
+		explain_verdict(&res);
+	}
 	printf("(answers are checked again: CNAME/DNAME targets by the rules "
-	    "that inspect redirections)\n");
+	    "that inspect redirections%s)\n", policy_has_answer_rules(p) &&
+	    naddrs == 0 ? ", addresses by the answer rules: give them with "
+	    "--answer IP" : "");
 	policy_free(p);
 	return 0;
 }
@@ -542,6 +574,7 @@ main(int argc, char *argv[])
 	static const struct option longopts[] = {
 		{ "explain",	required_argument,	NULL,	'E' },
 		{ "client",	required_argument,	NULL,	'C' },
+		{ "answer",	required_argument,	NULL,	'A' },
 		{ "help",	no_argument,		NULL,	'h' },
 		{ "version",	no_argument,		NULL,	'V' },
 		{ NULL,		0,			NULL,	0 }
@@ -549,6 +582,8 @@ main(int argc, char *argv[])
 	struct config	 cfg;
 	const char	*path = DEFAULT_CONFIG, *ename = NULL;
 	const char	*etype = "A", *eclient = "127.0.0.1";
+	struct policy_addr eaddrs[EXPLAIN_MAX_ADDRS];
+	size_t		 naddrs = 0;
 	int		 ch, check = 0, nerr = 0, rc;
 
 	while ((ch = getopt_long(argc, argv, "c:htV", longopts,
@@ -572,6 +607,25 @@ main(int argc, char *argv[])
 		case 'C':
 			eclient = optarg;
 			break;
+		case 'A':
+			if (naddrs == EXPLAIN_MAX_ADDRS) {
+				fprintf(stderr, "--answer: at most %d "
+				    "addresses\n", EXPLAIN_MAX_ADDRS);
+				return 1;
+			}
+			memset(&eaddrs[naddrs], 0, sizeof(eaddrs[0]));
+			if (inet_pton(AF_INET, optarg, eaddrs[naddrs].a) == 1)
+				eaddrs[naddrs].af = AF_INET;
+			else if (inet_pton(AF_INET6, optarg,
+			    eaddrs[naddrs].a) == 1)
+				eaddrs[naddrs].af = AF_INET6;
+			else {
+				fprintf(stderr, "--answer: bad address '%s'\n",
+				    optarg);
+				return 1;
+			}
+			naddrs++;
+			break;
 		default:
 			usage(stderr);
 			return 1;
@@ -590,7 +644,7 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	if (ename != NULL)
-		rc = explain(&cfg, ename, etype, eclient);
+		rc = explain(&cfg, ename, etype, eclient, eaddrs, naddrs);
 	else if (check)
 		rc = check_config(&cfg, path);
 	else

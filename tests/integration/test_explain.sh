@@ -330,4 +330,39 @@ check_eq "--explain a bad --client exits 1" 1 "$RUN_ST"
 run_dw -c "$C/missing.yaml" --explain host.test
 check_eq "--explain with a missing feed file exits 1" 1 "$RUN_ST"
 
+# --answer: the answer rules, with addresses given on the command line.
+printf '10.0.0.0/8\n2001:db8::/32\n' >"$C/ips.txt"
+cat >"$C/aip.yaml" <<EOF
+server: { listen: ["127.0.0.1:5999"] }
+resolver: { upstreams: ["127.0.0.1:5998"] }
+feeds:
+  - { id: ips, path: $C/ips.txt, format: ip }
+policy:
+  groups:
+    - name: g
+      priority: 1
+      rules:
+        - { name: bad-ips, priority: 1, match: { answer-ip: ips }, action: block }
+EOF
+run_dw -c "$C/aip.yaml" --explain www.example.com --answer 192.0.2.1 \
+    --answer 10.1.2.3
+check_eq "--explain --answer: exits 0" 0 "$RUN_ST"
+check_match "--explain --answer: the query phase leaves it to the answer" \
+    "decided on the answer's addresses" "$RUN_OUT"
+check_match "--explain --answer: the listed address and its prefix and line" \
+    "answer address 10\\.1\\.2\\.3 matches \\(answer-ip ips: 10\\.0\\.0\\.0/8, line 1\\)" \
+    "$RUN_OUT"
+check_match "--explain --answer: verdict BLOCK by bad-ips" \
+    "^verdict: BLOCK, answer nxdomain: blocked by rule 'bad-ips'" \
+    "$(printf '%s\n' "$RUN_OUT" | tail -n 2)"
+run_dw -c "$C/aip.yaml" --explain www.example.com --answer 192.0.2.1
+check_eq "--explain --answer with an unlisted address: ALLOW" \
+    "verdict: ALLOW (default)" \
+    "$(printf '%s\n' "$RUN_OUT" | grep '^verdict' | tail -n 1)"
+run_dw -c "$C/aip.yaml" --explain www.example.com
+check_match "--explain without --answer says how to check addresses" \
+    "give them with --answer IP" "$RUN_OUT"
+run_dw -c "$C/aip.yaml" --explain www.example.com --answer 10.1
+check_eq "--explain --answer with a bad address exits 1" 1 "$RUN_ST"
+
 finish
