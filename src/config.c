@@ -39,6 +39,7 @@
 #include "acl.h"
 #include "addr.h"
 #include "config.h"
+#include "geo.h"
 
 #define CONFIG_DNS_PORT		53
 #define CONFIG_RESOLV_CONF	"/etc/resolv.conf"
@@ -871,6 +872,27 @@ config_resolver(struct config_ctx *ctx, const char *name, yaml_node_t *node)
 	config_section(ctx, name, node, config_resolver_keys);
 }
 
+/* A file path into *out (replacing it); 0, or -1 after reporting. */
+static int
+config_path(struct config_ctx *ctx, const char *name, yaml_node_t *node,
+    char **out)
+{
+	const char	*s;
+
+	if ((s = config_scalar(ctx, name, node)) == NULL)
+		return -1;
+	if (*s == '\0') {
+		config_err(ctx, node, "%s: empty path", name);
+		return -1;
+	}
+	free(*out);
+	if ((*out = strdup(s)) == NULL) {
+		config_err(ctx, node, "%s: out of memory", name);
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * geo:
  */
@@ -885,19 +907,8 @@ static void
 config_geo_path(struct config_ctx *ctx, const char *name, yaml_node_t *node,
     char **out, int *line, int *col)
 {
-	const char	*s;
-
-	if ((s = config_scalar(ctx, name, node)) == NULL)
+	if (config_path(ctx, name, node, out) == -1)
 		return;
-	if (*s == '\0') {
-		config_err(ctx, node, "%s: empty path", name);
-		return;
-	}
-	free(*out);
-	if ((*out = strdup(s)) == NULL) {
-		config_err(ctx, node, "%s: out of memory", name);
-		return;
-	}
 	*line = (int)node->start_mark.line + 1;
 	*col = (int)node->start_mark.column + 1;
 }
@@ -1474,16 +1485,7 @@ config_feed_id(struct config_ctx *ctx, const char *name, yaml_node_t *node)
 static void
 config_feed_path(struct config_ctx *ctx, const char *name, yaml_node_t *node)
 {
-	const char	*s;
-
-	if ((s = config_scalar(ctx, name, node)) == NULL)
-		return;
-	if (*s == '\0') {
-		config_err(ctx, node, "%s: empty path", name);
-		return;
-	}
-	if ((ctx->feed->path = strdup(s)) == NULL)
-		config_err(ctx, node, "%s: out of memory", name);
+	config_path(ctx, name, node, &ctx->feed->path);
 }
 
 static void
@@ -1850,32 +1852,41 @@ config_match_feed_item(struct config_ctx *ctx, const char *name,
 	ctx->nrefs++;
 }
 
+/* A feed id or a list of them, for feed: (ip 0) or answer-ip: (ip 1). */
 static void
-config_match_feed(struct config_ctx *ctx, const char *name, yaml_node_t *node)
+config_feed_refs(struct config_ctx *ctx, const char *name, yaml_node_t *node,
+    int ip)
 {
+	size_t	**slots = ip ? &ctx->rule->ipfeeds : &ctx->rule->feeds;
 	size_t	 n;
 
 	if ((n = config_strings_len(ctx, name, node)) == 0)
 		return;
-	if ((ctx->rule->feeds = calloc(n, sizeof(*ctx->rule->feeds))) ==
-	    NULL) {
+	if ((*slots = calloc(n, sizeof(**slots))) == NULL) {
 		config_err(ctx, node, "%s: out of memory", name);
 		return;
 	}
+	ctx->ipref = ip;
 	config_strings(ctx, name, node, config_match_feed_item);
+	ctx->ipref = 0;
+}
+
+static void
+config_match_feed(struct config_ctx *ctx, const char *name, yaml_node_t *node)
+{
+	config_feed_refs(ctx, name, node, 0);
 }
 
 /* An ISO 3166 code (any case) or "unknown" into cc ("??" for unknown). */
 static int
 config_cc(const char *s, char cc[3])
 {
+	if (!geo_valid_cc(s))
+		return -1;
 	if (strcasecmp(s, "unknown") == 0) {
 		memcpy(cc, "??", 3);
 		return 0;
 	}
-	if (strlen(s) != 2 || !isalpha((unsigned char)s[0]) ||
-	    !isalpha((unsigned char)s[1]))
-		return -1;
 	cc[0] = (char)toupper((unsigned char)s[0]);
 	cc[1] = (char)toupper((unsigned char)s[1]);
 	cc[2] = '\0';
@@ -1983,18 +1994,7 @@ static void
 config_match_answer_ip(struct config_ctx *ctx, const char *name,
     yaml_node_t *node)
 {
-	size_t	 n;
-
-	if ((n = config_strings_len(ctx, name, node)) == 0)
-		return;
-	if ((ctx->rule->ipfeeds = calloc(n, sizeof(*ctx->rule->ipfeeds))) ==
-	    NULL) {
-		config_err(ctx, node, "%s: out of memory", name);
-		return;
-	}
-	ctx->ipref = 1;
-	config_strings(ctx, name, node, config_match_feed_item);
-	ctx->ipref = 0;
+	config_feed_refs(ctx, name, node, 1);
 }
 
 /*

@@ -4,8 +4,6 @@
  */
 #include <arpa/inet.h>
 
-#include <netinet/in.h>
-
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -442,13 +440,12 @@ geo_failed(struct eval *e, const char *what, const char *why)
 	trace(e, "      %s: lookup failed: %s\n", what, why ? why : "?");
 }
 
-/* The country of an address: "GB", "??" for unknown; -1 on error. */
+/* A country lookup's outcome: 0 with cc ("GB", "??" unknown), or -1. */
 static int
-addr_country(struct eval *e, int af, const uint8_t *a, char cc[3])
+country_result(struct eval *e, enum geo_result r, char cc[3],
+    const char *why)
 {
-	const char	*why = NULL;
-
-	switch (geo_country_addr(e->p->country, af, a, cc, &why)) {
+	switch (r) {
 	case GEO_FOUND:
 		return 0;
 	case GEO_UNKNOWN:
@@ -458,6 +455,15 @@ addr_country(struct eval *e, int af, const uint8_t *a, char cc[3])
 		geo_failed(e, "country", why);
 		return -1;
 	}
+}
+
+static int
+addr_country(struct eval *e, int af, const uint8_t *a, char cc[3])
+{
+	const char	*why = NULL;
+
+	return country_result(e, geo_country_addr(e->p->country, af, a, cc,
+	    &why), cc, why);
 }
 
 static int
@@ -481,19 +487,11 @@ cc_text(const char cc[3])
 static int
 match_client_country(struct eval *e, const struct config_rule *cr)
 {
-	const struct sockaddr	*sa = e->pq->client;
-	const uint8_t		*a;
-	char			 cc[3];
-	int			 af = sa->sa_family;
+	const char	*why = NULL;
+	char		 cc[3];
 
-	if (af == AF_INET)
-		a = (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr;
-	else if (af == AF_INET6)
-		a = (const uint8_t *)&((const struct sockaddr_in6 *)sa)->
-		    sin6_addr;
-	else
-		return 0;
-	if (addr_country(e, af, a, cc) == -1)
+	if (country_result(e, geo_country(e->p->country, e->pq->client, cc,
+	    &why), cc, why) == -1)
 		return 0;
 	if (cc_listed(cr->client_countries, cr->nclient_countries, cc)) {
 		trace(e, "      client-country: %s is listed\n", cc_text(cc));
@@ -881,13 +879,6 @@ policy_eval(struct eval *e)
 		e->res->verdict = POLICY_ALLOW;
 		e->res->pos = POLICY_POS_END;	/* alerts do not decide */
 	}
-}
-
-unsigned long
-policy_geo_errors(const struct policy *p)
-{
-	return atomic_load_explicit(&((struct policy *)p)->geo_errors,
-	    memory_order_relaxed);
 }
 
 int

@@ -129,9 +129,6 @@ struct policy	*policy_new(const struct config *, int track_lines,
  * -asn)? */
 int		 policy_has_answer_rules(const struct policy *);
 
-/* Geo lookups that failed since the policy was built (should be 0). */
-unsigned long	 policy_geo_errors(const struct policy *);
-
 /* Run the stages in order; always sets *res. */
 void		 policy_check(const struct policy *, const struct policy_query *,
 		    struct policy_result *res);

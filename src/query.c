@@ -177,8 +177,9 @@ stage_policy(struct query *q, const uint8_t *pkt, size_t len,
 {
 	struct policy_query	 pq;
 	struct policy_result	 res;
-	uint8_t			 lname[DNS_MAX_NAME];
+	uint8_t			*lname = q->lname;
 
+	/* Once per query: the cache key and the answer rules use it too. */
 	memcpy(lname, q->q.name, q->q.namelen);
 	wire_name_lower(lname, q->q.namelen);
 	pq.name = lname;
@@ -534,7 +535,6 @@ query_inspect_addrs(struct query *q, const uint8_t *resp, size_t len,
 	struct policy_addr	*addrs = q->w->addrs;
 	struct policy_query	 pq;
 	struct policy_result	 res;
-	uint8_t			 lname[DNS_MAX_NAME];
 	size_t			 p = qend, rdpos, n = 0;
 	unsigned		 i;
 
@@ -564,10 +564,8 @@ query_inspect_addrs(struct query *q, const uint8_t *resp, size_t len,
 	}
 	if (n == 0)
 		return 0;
-	memcpy(lname, q->q.name, q->q.namelen);
-	wire_name_lower(lname, q->q.namelen);
 	memset(&pq, 0, sizeof(pq));
-	pq.name = lname;
+	pq.name = q->lname;
 	pq.namelen = q->q.namelen;
 	pq.qtype = q->q.qtype;
 	pq.client = (struct sockaddr *)&q->client;
@@ -577,11 +575,11 @@ query_inspect_addrs(struct query *q, const uint8_t *resp, size_t len,
 	pq.stop = q->has_pres ? q->pres.pos : POLICY_POS_END;
 	policy_check(q->gen->policy, &pq, &res);
 	if (res.verdict == POLICY_BLOCK) {
-		query_keep_decision(q, &res, lname, q->q.namelen);
+		query_keep_decision(q, &res, q->lname, q->q.namelen);
 		return 1;
 	}
 	if (res.rule != NULL && (!q->has_pres || q->pres.rule == NULL))
-		query_keep_decision(q, &res, lname, q->q.namelen);
+		query_keep_decision(q, &res, q->lname, q->q.namelen);
 	return 0;
 }
 
@@ -635,7 +633,10 @@ query_answer(struct query *q, uint8_t *resp, size_t len,
 	query_end(q, w->sbuf, n);
 }
 
-/* The cache key of what q asks upstream; name receives it lower-cased. */
+/*
+ * The cache key of what q asks upstream: the lower-cased query name, or a
+ * CNAME override's target lower-cased into name.
+ */
 static void
 query_cache_key(const struct query *q, struct cache_key *k, uint8_t *name)
 {
@@ -643,9 +644,12 @@ query_cache_key(const struct query *q, struct cache_key *k, uint8_t *name)
 	size_t		 len;
 
 	un = query_upstream_name(q, &len);
-	memcpy(name, un, len);
-	wire_name_lower(name, len);
-	k->name = name;
+	if (q->chase) {
+		memcpy(name, un, len);
+		wire_name_lower(name, len);
+		k->name = name;
+	} else
+		k->name = q->lname;
 	k->namelen = len;
 	k->qtype = q->q.qtype;
 	k->qclass = q->q.qclass;

@@ -57,6 +57,9 @@ struct query {
 	int			 has_question;
 	int			 bad_sections;	/* records after it malformed */
 	struct wire_question	 q;
+	uint8_t			 lname[DNS_MAX_NAME];	/* q.name lower-cased
+							   (from the policy
+							   stage on) */
 	struct wire_edns	 edns;		/* the client's OPT */
 	uint16_t		 udp_limit;	/* largest UDP reply allowed */
 
