@@ -203,5 +203,23 @@ policy:
     - { name: g, priority: 1, rules: [ { name: r, priority: 1, match: { answer-country: [GBR] }, action: block } ] }")
 check_match "a three-letter code is a config error" \
     "'GBR' is not a two-letter country code" "$out"
+out=$(geo_conf "geo: { country-db: $COUNTRY, asn-db: $ASN }
+policy:
+  groups:
+    - { name: g, priority: 1, rules: [ { name: r, priority: 1, match: { answer-asn: [AS0, x64500] }, action: block } ] }")
+check_match "AS0 is a config error with its place" \
+    "g.yaml:[0-9]+:[0-9]+: .*'AS0' is not an AS number" "$out"
+check_match "a non-number AS is a config error" "'x64500' is not an AS number" \
+    "$out"
+out=$(geo_conf "geo: { country-db: $COUNTRY }
+policy:
+  groups:
+    - { name: g, priority: 1, rules: [ { name: r, priority: 1, match: { answer-asn: [64500] }, action: block } ] }")
+check_match "answer-asn without geo.asn-db: config error" \
+    "rule 'r': answer-asn needs geo.asn-db" "$out"
+out=$(geo_conf "geo: { country-db: '' }
+$RULE")
+check_match "an empty geo path is a config error" \
+    "g.yaml:[0-9]+:[0-9]+: geo.country-db: empty path" "$out"
 
 summary
