@@ -80,9 +80,10 @@ export ASAN_OPTIONS UBSAN_OPTIONS TSAN_OPTIONS CK_TIMEOUT_MULTIPLIER
 endif
 
 DEPS_CFLAGS = $(LIBEVENT_CFLAGS) $(LDNS_CFLAGS) $(LIBUNBOUND_CFLAGS) \
-	$(LIBMAXMINDDB_CFLAGS) $(LIBPSL_CFLAGS) $(YAML_CFLAGS)
+	$(LIBMAXMINDDB_CFLAGS) $(LIBPSL_CFLAGS) $(YAML_CFLAGS) \
+	$(LIBCRYPTO_CFLAGS)
 DEPS_LIBS = $(LIBEVENT_LIBS) $(LDNS_LIBS) $(LIBUNBOUND_LIBS) \
-	$(LIBMAXMINDDB_LIBS) $(LIBPSL_LIBS) $(YAML_LIBS)
+	$(LIBMAXMINDDB_LIBS) $(LIBPSL_LIBS) $(YAML_LIBS) $(LIBCRYPTO_LIBS)
 
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -Isrc $(DEFS) $(WARNINGS) \
 	$(PTHREAD_CFLAGS) $(DEPS_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(SAN_FLAGS)
@@ -91,10 +92,12 @@ ALL_LIBS = $(DEPS_LIBS) $(PTHREAD_LIBS) $(LIBS)
 
 ### Sources
 
-LIB_SRCS = $(filter-out src/main.c,$(wildcard src/*.c))
+PROG_SRCS = src/main.c src/dnsward-ctl.c
+LIB_SRCS = $(filter-out $(PROG_SRCS),$(wildcard src/*.c))
 LIB_OBJS = $(LIB_SRCS:.c=.o)
 LIB = src/libdnsward.a
 DAEMON = src/dnsward
+CTL = src/dnsward-ctl
 
 UNIT_SRCS = $(wildcard tests/unit/check_*.c)
 UNIT_OBJS = $(UNIT_SRCS:.c=.o)
@@ -104,7 +107,7 @@ TOOL_SRCS = $(wildcard tests/tools/*.c)
 TOOL_OBJS = $(TOOL_SRCS:.c=.o)
 TOOL_PROGS = $(TOOL_SRCS:.c=)
 
-ALL_OBJS = $(LIB_OBJS) src/main.o $(UNIT_OBJS) $(TOOL_OBJS)
+ALL_OBJS = $(LIB_OBJS) $(PROG_SRCS:.c=.o) $(UNIT_OBJS) $(TOOL_OBJS)
 TEST_PROGS = $(UNIT_PROGS) $(TOOL_PROGS)
 
 ifndef V
@@ -130,7 +133,7 @@ check:
 # The side-by-side benchmark (bench/README.md): minutes, not seconds.
 bench:
 	@$(SHELL_PATH) tools/install-deps --bench
-	@$(MAKE) --no-print-directory $(DAEMON) tests/tools/feedstat
+	@$(MAKE) --no-print-directory $(DAEMON) $(CTL) tests/tools/feedstat
 	$(BASH_PATH) bench/run $(BENCH_ARGS)
 
 ### Configuration
@@ -153,7 +156,7 @@ config.mk: config.mk.in configure
 
 ### Build
 
-all: $(DAEMON)
+all: $(DAEMON) $(CTL)
 
 TRACK_FLAGS = $(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) | $(ALL_LDFLAGS) \
 	$(ALL_LIBS) $(CHECK_LIBS)
@@ -176,6 +179,9 @@ $(LIB): $(LIB_OBJS)
 
 $(DAEMON): src/main.o $(LIB) .build-flags
 	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ src/main.o $(LIB) $(ALL_LIBS)
+
+$(CTL): src/dnsward-ctl.o $(LIB) .build-flags
+	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ src/dnsward-ctl.o $(LIB) $(ALL_LIBS)
 
 $(UNIT_PROGS): %: %.o $(LIB) .build-flags
 	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(CHECK_LIBS) $(ALL_LIBS)
@@ -209,7 +215,7 @@ tests/tsan/check_cache: tests/unit/check_cache.c $(LIB_SRCS) $(SRC_HDRS) \
 
 ### Tests
 
-test-progs: $(DAEMON) $(TEST_PROGS) $(TSAN_PROGS)
+test-progs: $(DAEMON) $(CTL) $(TEST_PROGS) $(TSAN_PROGS)
 
 # Unit binaries, then integration scripts; one "N passed, N failed" line.
 test: test-progs
@@ -217,32 +223,74 @@ test: test-progs
 
 ### Install
 
+# Directories come from config.mk, where configure keeps them relative to
+# ${prefix}: `make install prefix=/opt/x` moves them all, and PREFIX= (on
+# the command line or in the environment) is the same.  DESTDIR= stages.
+# The systemd directories are absolute (systemd reads only those), and so
+# are /var/log/dnsward and /var/lib/dnsward in the unit and logrotate files.
+ifneq ($(filter command line environment,$(origin PREFIX)),)
+prefix = $(PREFIX)
+endif
+logrotatedir = $(sysconfdir)/logrotate.d
+
+# The unit names /usr/sbin and /etc/dnsward; installed, it names these.
+UNIT_SED = -e 's|/usr/sbin/|$(sbindir)/|g' \
+	-e 's|/etc/dnsward|$(sysconfdir)/dnsward|g'
+
+# What install puts in place, for uninstall (dnsward.yaml aside).
+INSTALLED = $(sbindir)/dnsward $(sbindir)/dnsward-ctl \
+	$(mandir)/man8/dnsward.8 $(mandir)/man8/dnsward-ctl.8 \
+	$(mandir)/man5/dnsward.yaml.5 \
+	$(systemdsystemunitdir)/dnsward.service \
+	$(sysusersdir)/dnsward.conf $(tmpfilesdir)/dnsward.conf \
+	$(logrotatedir)/dnsward
+
 install: all
 	$(INSTALL) -d -m 755 $(DESTDIR)$(sbindir) \
 		$(DESTDIR)$(sysconfdir)/dnsward \
 		$(DESTDIR)$(mandir)/man5 $(DESTDIR)$(mandir)/man8 \
 		$(DESTDIR)$(systemdsystemunitdir) \
-		$(DESTDIR)$(sysusersdir) $(DESTDIR)$(tmpfilesdir)
+		$(DESTDIR)$(sysusersdir) $(DESTDIR)$(tmpfilesdir) \
+		$(DESTDIR)$(logrotatedir)
 	$(INSTALL) -m 755 $(DAEMON) $(DESTDIR)$(sbindir)/dnsward
+	$(INSTALL) -m 755 $(CTL) $(DESTDIR)$(sbindir)/dnsward-ctl
 	@if test -e $(DESTDIR)$(sysconfdir)/dnsward/dnsward.yaml; then \
 		echo "keeping existing $(DESTDIR)$(sysconfdir)/dnsward/dnsward.yaml"; \
 	else \
 		echo $(INSTALL) -m 644 conf/dnsward.yaml $(DESTDIR)$(sysconfdir)/dnsward/dnsward.yaml; \
 		$(INSTALL) -m 644 conf/dnsward.yaml $(DESTDIR)$(sysconfdir)/dnsward/dnsward.yaml; \
 	fi
-	$(INSTALL) -m 644 man/dnsward.8 $(DESTDIR)$(mandir)/man8/dnsward.8
-	$(INSTALL) -m 644 man/dnsward.yaml.5 $(DESTDIR)$(mandir)/man5/dnsward.yaml.5
-	sed -e 's|/usr/sbin/dnsward|$(sbindir)/dnsward|g' \
-	    -e 's|/etc/dnsward/|$(sysconfdir)/dnsward/|g' \
-		systemd/dnsward.service >$(DESTDIR)$(systemdsystemunitdir)/dnsward.service
-	chmod 644 $(DESTDIR)$(systemdsystemunitdir)/dnsward.service
+	$(INSTALL) -m 644 man/dnsward.8 man/dnsward-ctl.8 $(DESTDIR)$(mandir)/man8
+	$(INSTALL) -m 644 man/dnsward.yaml.5 $(DESTDIR)$(mandir)/man5
+	sed $(UNIT_SED) systemd/dnsward.service \
+		>$(DESTDIR)$(systemdsystemunitdir)/dnsward.service.tmp
+	chmod 644 $(DESTDIR)$(systemdsystemunitdir)/dnsward.service.tmp
+	mv -f $(DESTDIR)$(systemdsystemunitdir)/dnsward.service.tmp \
+		$(DESTDIR)$(systemdsystemunitdir)/dnsward.service
 	$(INSTALL) -m 644 systemd/dnsward.sysusers $(DESTDIR)$(sysusersdir)/dnsward.conf
 	$(INSTALL) -m 644 systemd/dnsward.tmpfiles $(DESTDIR)$(tmpfilesdir)/dnsward.conf
+	$(INSTALL) -m 644 systemd/dnsward.logrotate $(DESTDIR)$(logrotatedir)/dnsward
+
+# Removes what install put in place.  dnsward.yaml goes only when it is
+# still the shipped one; an edited one stays (and so does its directory).
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	@f=$(DESTDIR)$(sysconfdir)/dnsward/dnsward.yaml; \
+	if test -e $$f; then \
+		if cmp -s conf/dnsward.yaml $$f; then \
+			echo rm -f $$f; rm -f $$f; \
+		else \
+			echo "keeping $$f (changed since installed)"; \
+		fi; \
+	fi; \
+	rmdir $(DESTDIR)$(sysconfdir)/dnsward 2>/dev/null || true
+
+.PHONY: uninstall
 
 ### Cleaning
 
 clean:
-	rm -f src/*.o src/*.d $(LIB) $(DAEMON) .build-flags
+	rm -f src/*.o src/*.d $(LIB) $(DAEMON) $(CTL) .build-flags
 	rm -f tests/unit/*.o tests/unit/*.d tests/tools/*.o tests/tools/*.d
 	$(if $(TEST_PROGS),rm -f $(TEST_PROGS))
 	rm -rf tests/tsan

@@ -20,6 +20,7 @@
  */
 #include <sys/types.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
@@ -210,6 +211,19 @@ static void	config_log_stdout(struct config_ctx *, const char *,
 		    yaml_node_t *);
 static void	config_log_syslog(struct config_ctx *, const char *,
 		    yaml_node_t *);
+static void	config_user(struct config_ctx *, const char *, yaml_node_t *);
+static void	config_control(struct config_ctx *, const char *,
+		    yaml_node_t *);
+static void	config_control_socket(struct config_ctx *, const char *,
+		    yaml_node_t *);
+static void	config_metrics(struct config_ctx *, const char *,
+		    yaml_node_t *);
+static void	config_metrics_listen(struct config_ctx *, const char *,
+		    yaml_node_t *);
+static void	config_feed_refresh(struct config_ctx *, const char *,
+		    yaml_node_t *);
+static void	config_feed_shrink(struct config_ctx *, const char *,
+		    yaml_node_t *);
 
 static const struct config_key config_top_keys[] = {
 	{ "server",		config_server },
@@ -219,6 +233,18 @@ static const struct config_key config_top_keys[] = {
 	{ "log",		config_log },
 	{ "cache",		config_cache },
 	{ "geo",		config_geo },
+	{ "control",		config_control },
+	{ "metrics",		config_metrics },
+	{ NULL,			NULL }
+};
+
+static const struct config_key config_control_keys[] = {
+	{ "socket",		config_control_socket },
+	{ NULL,			NULL }
+};
+
+static const struct config_key config_metrics_keys[] = {
+	{ "listen",		config_metrics_listen },
 	{ NULL,			NULL }
 };
 
@@ -228,6 +254,7 @@ static const struct config_key config_server_keys[] = {
 	{ "allow-clients",	config_allow_clients },
 	{ "tcp",		config_tcp },
 	{ "edns-buffer-size",	config_edns_size },
+	{ "user",		config_user },
 	{ NULL,			NULL }
 };
 
@@ -264,6 +291,8 @@ static const struct config_key config_feed_keys[] = {
 	{ "path",		config_feed_path },
 	{ "format",		config_feed_format },
 	{ "match",		config_feed_match },
+	{ "refresh",		config_feed_refresh },
+	{ "max-shrink",		config_feed_shrink },
 	{ NULL,			NULL }
 };
 
@@ -1128,6 +1157,29 @@ config_listen(struct config_ctx *ctx, const char *name, yaml_node_t *node)
 	}
 }
 
+/* A user name; whether it exists is checked when dnsward starts as root. */
+static void
+config_user(struct config_ctx *ctx, const char *name, yaml_node_t *node)
+{
+	const char	*s;
+
+	if ((s = config_scalar(ctx, name, node)) == NULL)
+		return;
+	if (*s == '\0' || strlen(s) > 64 || strchr(s, ':') != NULL ||
+	    strchr(s, '/') != NULL) {
+		config_err(ctx, node, "%s: bad user name '%s'", name, s);
+		return;
+	}
+	free(ctx->cfg->user);
+	if ((ctx->cfg->user = strdup(s)) == NULL) {
+		config_err(ctx, node, "%s: out of memory", name);
+		return;
+	}
+	ctx->cfg->user_set = 1;
+	ctx->cfg->user_line = (int)node->start_mark.line + 1;
+	ctx->cfg->user_col = (int)node->start_mark.column + 1;
+}
+
 static void
 config_threads(struct config_ctx *ctx, const char *name, yaml_node_t *node)
 {
@@ -1437,6 +1489,7 @@ config_feed_item(struct config_ctx *ctx, const char *name, yaml_node_t *item)
 
 	ctx->feed = &cfg->feeds[cfg->nfeeds++];
 	ctx->feed->line = (int)item->start_mark.line + 1;
+	ctx->feed->max_shrink = CONFIG_DEFAULT_MAX_SHRINK;
 	ctx->feed->col = (int)item->start_mark.column + 1;
 	config_map(ctx, name, item, config_feed_keys);
 	config_require(ctx, name, item, config_feed_required);
@@ -1506,6 +1559,121 @@ config_feed_match(struct config_ctx *ctx, const char *name,
 
 	if (config_enum(ctx, name, node, config_feed_matches, &v) == 0)
 		ctx->feed->match = (enum feed_match)v;
+}
+
+/* "5m", "1h"; "off" (0): only a reload reads the feed again. */
+static void
+config_feed_refresh(struct config_ctx *ctx, const char *name,
+    yaml_node_t *node)
+{
+	if (node->type == YAML_SCALAR_NODE &&
+	    strcmp((const char *)node->data.scalar.value, "off") == 0) {
+		ctx->feed->refresh_ms = 0;
+		return;
+	}
+	config_duration(ctx, name, node, 1000, 7 * 24 * 3600 * 1000,
+	    "1s..7d, or off", &ctx->feed->refresh_ms);
+}
+
+/* "50%", "0%" (any loss refused) .. "100%" / "off" (no guard). */
+static void
+config_feed_shrink(struct config_ctx *ctx, const char *name,
+    yaml_node_t *node)
+{
+	const char	*s;
+	char		*end;
+	long		 v;
+
+	if ((s = config_scalar(ctx, name, node)) == NULL)
+		return;
+	if (strcmp(s, "off") == 0) {
+		ctx->feed->max_shrink = 100;
+		return;
+	}
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (end == s || *s < '0' || *s > '9' || strcmp(end, "%") != 0 ||
+	    errno == ERANGE || v > 100) {
+		config_err(ctx, node, "%s: '%s' is not a share: expected 0%%.."
+		    "100%% (or off)", name, s);
+		return;
+	}
+	ctx->feed->max_shrink = (unsigned)v;
+}
+
+/*
+ * control: and metrics:
+ */
+
+static void
+config_control(struct config_ctx *ctx, const char *name, yaml_node_t *node)
+{
+	if (node->type == YAML_SCALAR_NODE &&
+	    strcmp((const char *)node->data.scalar.value, "off") == 0) {
+		free(ctx->cfg->control_socket);
+		ctx->cfg->control_socket = NULL;
+		return;
+	}
+	config_section(ctx, name, node, config_control_keys);
+}
+
+static void
+config_control_socket(struct config_ctx *ctx, const char *name,
+    yaml_node_t *node)
+{
+	struct sockaddr_un	 sun;
+	const char		*s;
+
+	if ((s = config_scalar(ctx, name, node)) == NULL)
+		return;
+	free(ctx->cfg->control_socket);
+	ctx->cfg->control_socket = NULL;
+	if (strcmp(s, "off") == 0)
+		return;
+	if (*s != '/') {
+		config_err(ctx, node, "%s: '%s' is not an absolute path", name,
+		    s);
+		return;
+	}
+	if (strlen(s) >= sizeof(sun.sun_path)) {
+		config_err(ctx, node, "%s: path longer than %zu bytes", name,
+		    sizeof(sun.sun_path) - 1);
+		return;
+	}
+	if ((ctx->cfg->control_socket = strdup(s)) == NULL)
+		config_err(ctx, node, "%s: out of memory", name);
+}
+
+static void
+config_metrics(struct config_ctx *ctx, const char *name, yaml_node_t *node)
+{
+	if (node->type == YAML_SCALAR_NODE &&
+	    strcmp((const char *)node->data.scalar.value, "off") == 0) {
+		ctx->cfg->has_metrics = 0;
+		return;
+	}
+	config_section(ctx, name, node, config_metrics_keys);
+}
+
+static void
+config_metrics_listen(struct config_ctx *ctx, const char *name,
+    yaml_node_t *node)
+{
+	struct addr	 a;
+	const char	*s, *why;
+
+	if ((s = config_scalar(ctx, name, node)) == NULL)
+		return;
+	if (strcmp(s, "off") == 0) {
+		ctx->cfg->has_metrics = 0;
+		return;
+	}
+	if (addr_parse(s, CONFIG_METRICS_PORT, &a, &why) == -1) {
+		config_err(ctx, node, "%s: bad address '%s': %s", name, s, why);
+		return;
+	}
+	config_addr_set(&ctx->cfg->metrics_listen, &a, s);
+	ctx->cfg->has_metrics = 1;
 }
 
 /*
@@ -2629,7 +2797,10 @@ config_defaults(struct config *cfg)
 	cfg->cache_max_ttl = 86400;
 	cfg->cache_negative_max_ttl = 3600;
 	cfg->cache_serve_stale = 0;
-	if (config_default_acl(cfg) == -1) {
+	cfg->has_metrics = 0;
+	if ((cfg->user = strdup(CONFIG_DEFAULT_USER)) == NULL ||
+	    (cfg->control_socket = strdup(CONFIG_DEFAULT_CONTROL)) == NULL ||
+	    config_default_acl(cfg) == -1) {
 		config_release(cfg);
 		return -1;
 	}
@@ -2692,6 +2863,10 @@ config_release(struct config *cfg)
 	cfg->geo_country_db = NULL;
 	free(cfg->geo_asn_db);
 	cfg->geo_asn_db = NULL;
+	free(cfg->user);
+	cfg->user = NULL;
+	free(cfg->control_socket);
+	cfg->control_socket = NULL;
 }
 
 /* Units a duration may carry; no unit means milliseconds. */

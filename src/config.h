@@ -57,6 +57,9 @@ struct config_feed {
 	char		*path;		/* as written (relative to the cwd) */
 	enum feed_format format;
 	enum feed_match	 match;
+	unsigned	 refresh_ms;	/* check the file this often; 0: off */
+	unsigned	 max_shrink;	/* percent of entries a new version may
+					   lose; 100: no guard */
 	int		 line, col;	/* where the feed is declared */
 };
 
@@ -130,6 +133,10 @@ struct config_group {
 };
 
 #define CONFIG_MAX_LISTEN	32
+#define CONFIG_DEFAULT_USER	"dnsward"
+#define CONFIG_DEFAULT_CONTROL	"/run/dnsward/control.sock"
+#define CONFIG_DEFAULT_MAX_SHRINK 50
+#define CONFIG_METRICS_PORT	9153
 #define CONFIG_MAX_UPSTREAMS	16
 
 struct config {
@@ -143,6 +150,9 @@ struct config {
 	unsigned	 tcp_max_connections;
 	unsigned	 tcp_idle_timeout_ms;
 	uint16_t	 edns_buffer_size;	/* 512..4096 */
+	char		*user;			/* drop to it when root */
+	int		 user_set;		/* written in the file */
+	int		 user_line, user_col;
 
 	/* resolver: */
 	enum resolver_mode mode;
@@ -178,6 +188,13 @@ struct config {
 	char		*log_file;		/* NULL: no file sink */
 	int		 log_stdout;
 	int		 log_syslog;
+
+	/* control: (NULL: no control socket) */
+	char		*control_socket;
+
+	/* metrics: */
+	int		 has_metrics;
+	struct config_addr metrics_listen;
 };
 
 /*
@@ -194,6 +211,8 @@ typedef void (*config_report_fn)(void *arg, const char *msg);
  *                         192.168.0.0/16 fc00::/7   (never an open resolver)
  *   server.tcp            max-connections 1000, idle-timeout 10s
  *   server.edns-buffer-size 1232
+ *   server.user           dnsward (when started as root; a missing user
+ *                         is an error only when the file names it)
  *   resolver.mode         forward
  *   resolver.upstreams    [system]  (nameservers of /etc/resolv.conf)
  *   resolver.timeout      1500ms
@@ -203,6 +222,9 @@ typedef void (*config_report_fn)(void *arg, const char *msg);
  *   policy.redirection    inspect
  *   policy.block-ttl      60s
  *   policy.groups         none
+ *   feeds[].refresh       off;  feeds[].max-shrink 50%
+ *   control.socket        /run/dnsward/control.sock
+ *   metrics.listen        off
  * Returns 0, -1 when out of memory.
  */
 int	config_defaults(struct config *cfg);

@@ -22,6 +22,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -32,6 +33,7 @@
 #include <unistd.h>
 
 #include <ldns/ldns.h>
+#include <openssl/evp.h>
 
 #include "domset.h"
 #include "ipset.h"
@@ -65,6 +67,11 @@ struct feed_side {
 };
 
 struct feed {
+	atomic_uint	 refs;
+	struct feed_stats st;		/* of this load */
+	char		*path;		/* configuration it was loaded with */
+	enum feed_format cfg_format;
+	enum feed_match	 cfg_match;
 	char		*id;
 	enum feed_format format;	/* as read (auto resolved) */
 	struct domset	*set;
@@ -149,6 +156,7 @@ struct fbuf {
 	char		*p;
 	size_t		 len, cap;
 	int		 mapped;
+	struct stat	 sb;		/* of the file read */
 };
 
 static const char *const rpz_unsupported[] = {
@@ -203,6 +211,7 @@ vec_push(struct vec *v, size_t size, size_t count)
  * which goes back to the kernel as soon as the load is done.
  */
 static void	fbuf_free(struct fbuf *);
+static void	file_identity(const struct stat *, struct feed_file *);
 
 static int
 fbuf_read(const char *path, struct fbuf *fb, char *err, size_t errsz)
@@ -216,6 +225,7 @@ fbuf_read(const char *path, struct fbuf *fb, char *err, size_t errsz)
 		goto fail;
 	if (fstat(fd, &sb) == -1)
 		goto fail;
+	fb->sb = sb;
 	if (S_ISDIR(sb.st_mode)) {
 		errno = EISDIR;
 		goto fail;
@@ -1608,9 +1618,13 @@ feed_build(struct loader *l, const struct config_feed *fc)
 
 	if ((f = calloc(1, sizeof(*f))) == NULL)
 		return NULL;
+	atomic_init(&f->refs, 1);
 	f->track = l->track;
 	f->format = l->st->format;
+	f->cfg_format = fc->format;
+	f->cfg_match = fc->match;
 	if ((f->id = strdup(fc->id != NULL ? fc->id : "")) == NULL ||
+	    (f->path = strdup(fc->path)) == NULL ||
 	    finish_side(l, f) == -1) {
 		feed_free(f);
 		return NULL;
@@ -1668,6 +1682,13 @@ feed_load(const struct config_feed *fc, int track_lines,
 		return NULL;
 	l.p = fb.p;
 	l.end = fb.p + fb.len;
+	file_identity(&fb.sb, &st->file);
+	if (EVP_Digest(fb.p, fb.len, st->sha256, NULL, EVP_sha256(),
+	    NULL) != 1) {
+		snprintf(err, errsz, "%s: SHA-256 failed", fc->path);
+		fbuf_free(&fb);
+		return NULL;
+	}
 	if (fb.len >= 3 && memcmp(l.p, "\xef\xbb\xbf", 3) == 0)
 		l.p += 3;
 	if (fmt == FEED_AUTO)
@@ -1695,6 +1716,9 @@ feed_load(const struct config_feed *fc, int track_lines,
 	loader_release(&l);
 	fbuf_free(&fb);
 	st->load_seconds = elapsed(&t0);
+	clock_gettime(CLOCK_REALTIME, &st->loaded_at);
+	if (f != NULL)
+		f->st = *st;
 	return f;
 }
 
@@ -1775,11 +1799,88 @@ feed_id(const struct feed *f)
 	return f->id;
 }
 
+struct feed *
+feed_ref(struct feed *f)
+{
+	atomic_fetch_add_explicit(&f->refs, 1, memory_order_relaxed);
+	return f;
+}
+
+const struct feed_stats *
+feed_get_stats(const struct feed *f)
+{
+	return &f->st;
+}
+
+static void
+file_identity(const struct stat *sb, struct feed_file *ff)
+{
+	memset(ff, 0, sizeof(*ff));
+	ff->dev = sb->st_dev;
+	ff->ino = sb->st_ino;
+	ff->size = sb->st_size;
+	ff->mtime = sb->st_mtim;
+	ff->ctime = sb->st_ctim;
+}
+
+int
+feed_file_stat(const char *path, struct feed_file *ff)
+{
+	struct stat	 sb;
+
+	if (stat(path, &sb) == -1)
+		return -1;
+	file_identity(&sb, ff);
+	return 0;
+}
+
+int
+feed_file_equal(const struct feed_file *a, const struct feed_file *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	    a->mtime.tv_sec == b->mtime.tv_sec &&
+	    a->mtime.tv_nsec == b->mtime.tv_nsec &&
+	    a->ctime.tv_sec == b->ctime.tv_sec &&
+	    a->ctime.tv_nsec == b->ctime.tv_nsec;
+}
+
+int
+feed_file_changed(const struct feed *f, const char *path)
+{
+	struct feed_file now;
+
+	if (feed_file_stat(path, &now) == -1)
+		return -1;
+	return !feed_file_equal(&now, &f->st.file);
+}
+
+int
+feed_same_config(const struct feed *f, const struct config_feed *fc)
+{
+	return strcmp(f->id, fc->id) == 0 && strcmp(f->path, fc->path) == 0 &&
+	    f->cfg_format == fc->format && f->cfg_match == fc->match;
+}
+
+void
+feed_sha256_hex(const struct feed_stats *st, char out[65])
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t	 i;
+
+	for (i = 0; i < sizeof(st->sha256); i++) {
+		out[2 * i] = hex[st->sha256[i] >> 4];
+		out[2 * i + 1] = hex[st->sha256[i] & 15];
+	}
+	out[64] = '\0';
+}
+
 void
 feed_free(struct feed *f)
 {
-	if (f == NULL)
+	if (f == NULL ||
+	    atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) != 1)
 		return;
+	free(f->path);
 	domset_free(f->set);
 	ipset_free(f->ips);
 	free(f->side);

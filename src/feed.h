@@ -35,8 +35,10 @@
 #ifndef DNSWARD_FEED_H
 #define DNSWARD_FEED_H
 
+#include <sys/types.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "config.h"
 
@@ -88,6 +90,15 @@ struct feed_ip_hit {
 	uint32_t	 line;		/* in the file */
 };
 
+/* What identifies a version of a feed file (for change detection). */
+struct feed_file {
+	dev_t		 dev;
+	ino_t		 ino;
+	off_t		 size;
+	struct timespec	 mtime;
+	struct timespec	 ctime;
+};
+
 struct feed_stats {
 	size_t		 entries;	/* distinct entries loaded */
 	size_t		 lines;		/* lines read */
@@ -96,6 +107,9 @@ struct feed_stats {
 	enum feed_format format;	/* detected or configured */
 	double		 load_seconds;
 	size_t		 memory;	/* bytes held by the compiled set */
+	struct timespec	 loaded_at;	/* CLOCK_REALTIME, load done */
+	struct feed_file file;		/* the file as it was read */
+	uint8_t		 sha256[32];	/* of the bytes read */
 };
 
 struct feed;
@@ -139,8 +153,36 @@ enum feed_format feed_format(const struct feed *);
 
 const char	*feed_id(const struct feed *);
 
-/* Free; accepts NULL. */
+/*
+ * Feeds are reference counted, so that a policy built after a refresh of
+ * one feed shares the others with the policy before it.  feed_load()
+ * returns one reference; feed_ref() adds one; feed_free() drops one and
+ * frees the feed with the last (accepts NULL).
+ */
+struct feed	*feed_ref(struct feed *);
 void		 feed_free(struct feed *);
+
+/* What the load counted, with the file's identity and hash. */
+const struct feed_stats *feed_get_stats(const struct feed *);
+
+/*
+ * Is path now another file, or the file changed, since f was loaded
+ * (device, inode, size, mtime, ctime)?  1 yes, 0 no, -1 when it cannot be
+ * stat()ed (errno set).
+ */
+int		 feed_file_changed(const struct feed *, const char *path);
+
+/* The identity of the file at path now; 0, or -1 (errno set). */
+int		 feed_file_stat(const char *path, struct feed_file *);
+int		 feed_file_equal(const struct feed_file *,
+		    const struct feed_file *);
+
+/* The configuration f was loaded with is the same as fc's (path, format,
+ * match, id)? */
+int		 feed_same_config(const struct feed *, const struct config_feed *);
+
+/* sha256 as 64 hex digits and a NUL into out[65]. */
+void		 feed_sha256_hex(const struct feed_stats *, char out[65]);
 
 /* Name of a format ("plain", "hosts", "rpz", "adblock", "auto"). */
 const char	*feed_format_name(enum feed_format);

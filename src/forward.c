@@ -18,6 +18,7 @@
 #include "log.h"
 #include "query.h"
 #include "server.h"
+#include "stats.h"
 #include "wire.h"
 
 /* After this many consecutive failures an upstream is tried last ... */
@@ -207,19 +208,40 @@ static void
 fwd_mark(struct query *q, int ok, int how)
 {
 	struct fwd_upstream	*u = &q->w->ups[q->fwd.last_up];
+	struct stats_upstream	*su = &q->w->stats.up[q->fwd.last_up];
+	struct timespec		 now;
+	uint64_t		 us;
+	uint32_t		 srtt;
 
 	if (ok) {
-		u->answers++;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		us = (uint64_t)((now.tv_sec - q->fwd.sent.tv_sec) * 1000000 +
+		    (now.tv_nsec - q->fwd.sent.tv_nsec) / 1000);
+		STATS_INC(su->answers);
+		STATS_INC(su->rtt[stats_rtt_bucket(us)]);
+		STATS_ADD(su->rtt_sum_us, us);
+		/* Smoothed as TCP does (RFC 6298): 7/8 old + 1/8 new. */
+		if (us > UINT32_MAX / 2)
+			us = UINT32_MAX / 2;
+		srtt = STATS_GET(u->srtt_us);
+		srtt = srtt == 0 ? (uint32_t)us :
+		    (uint32_t)((srtt * 7ULL + us) / 8);
+		atomic_store_explicit(&u->srtt_us, srtt ? srtt : 1,
+		    memory_order_relaxed);
 		u->fails = 0;
 		return;
 	}
 	if (how == FAIL_TIMEOUT)
-		u->timeouts++;
+		STATS_INC(su->timeouts);
 	else
-		u->errors++;
+		STATS_INC(su->failures);
 	if (how != FAIL_RCODE && ++u->fails >= FWD_DOWN_AFTER) {
 		clock_gettime(CLOCK_MONOTONIC, &u->down_until);
 		u->down_until.tv_sec += FWD_DOWN_SECONDS;
+		atomic_store_explicit(&u->down_until_ms,
+		    (uint64_t)u->down_until.tv_sec * 1000 +
+		    (uint64_t)u->down_until.tv_nsec / 1000000,
+		    memory_order_relaxed);
 	}
 }
 
@@ -417,7 +439,8 @@ fwd_try(struct query *q)
 		ms = (long)cfg->timeout_ms;
 	i = q->fwd.order[q->fwd.pos];
 	q->fwd.last_up = i;
-	q->w->ups[i].queries++;
+	STATS_INC(q->w->stats.up[i].queries);
+	clock_gettime(CLOCK_MONOTONIC, &q->fwd.sent);
 	q->fwd.id = fwd_random16();
 	fwd_build_query(q, q->fwd.id, cfg->edns_buffer_size);
 	if (q->fwd.tcp)

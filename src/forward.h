@@ -17,6 +17,7 @@
 
 #include <event2/event.h>
 #include <event2/event_struct.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -43,14 +44,21 @@ struct fwd {
 	uint8_t			 pkt[FWD_QUERY_MAX];
 	uint16_t		 pktlen;
 	struct timespec		 deadline;	/* monotonic */
+	struct timespec		 sent;		/* this try's start */
 	int			 last_up;	/* upstream index, -1 none */
 };
 
-/* Health of one upstream as seen by one worker. */
+/*
+ * Health of one upstream as seen by one worker (its counters are in the
+ * worker's struct stats_counters).  srtt_us and down_until_ms are written
+ * by the worker only and read by the main thread (status, metrics).
+ */
 struct fwd_upstream {
 	unsigned		 fails;		/* consecutive failures */
 	struct timespec		 down_until;	/* tried last until then */
-	uint64_t		 queries, answers, timeouts, errors, bogus;
+	_Atomic uint64_t	 down_until_ms;	/* the same, for readers */
+	_Atomic uint32_t	 srtt_us;	/* smoothed RTT; 0: none yet */
+	uint64_t		 bogus;		/* replies not taken */
 };
 
 /*

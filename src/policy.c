@@ -164,32 +164,132 @@ addrs:
 	return 0;
 }
 
+/* The version of feed fc in prev, if prev has one loaded the same way. */
+static struct feed *
+prev_feed(const struct policy *prev, const struct config_feed *fc)
+{
+	size_t	 i;
+
+	if (prev == NULL)
+		return NULL;
+	for (i = 0; i < prev->cfg->nfeeds; i++)
+		if (feed_same_config(prev->feeds[i], fc))
+			return prev->feeds[i];
+	return NULL;
+}
+
+/*
+ * The shrink guard: may the new version `now` replace `was`?  max-shrink
+ * is the share of entries a version may lose.
+ */
 static int
-policy_load_feeds(struct policy *p, int track_lines, feed_report_fn report,
-    policy_feed_fn feed_cb, void *arg, char *err, size_t errsz)
+shrink_ok(const struct config_feed *fc, const struct feed_stats *was,
+    const struct feed_stats *now)
+{
+	if (fc->max_shrink >= 100 || now->entries >= was->entries)
+		return 1;
+	/* lost / was > max_shrink / 100, without overflow for sane sizes */
+	return (unsigned long long)(was->entries - now->entries) * 100 <=
+	    (unsigned long long)was->entries * fc->max_shrink;
+}
+
+static void
+say(const struct policy_build *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+say(const struct policy_build *b, const char *fmt, ...)
+{
+	char	 msg[1024];
+	va_list	 ap;
+
+	if (b->report == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	b->report(b->arg, msg);
+}
+
+/*
+ * One feed of the new policy: shared with prev, or read again (and then
+ * judged by the shrink guard against prev's version).  -1 with err set
+ * when it must fail the build.
+ */
+static int
+policy_feed(struct policy *p, size_t i, const struct policy_build *b,
+    char *err, size_t errsz)
+{
+	const struct config_feed *fc = &p->cfg->feeds[i];
+	struct feed		*old = prev_feed(b->prev, fc);
+	const struct feed_stats	*ws;
+	struct feed_stats	 st;
+	char			 why[512];
+	int			 changed;
+
+	if (old != NULL && b->changed_only) {
+		if (b->check != NULL && !b->check[i]) {
+			p->feeds[i] = feed_ref(old);
+			return 0;
+		}
+		changed = feed_file_changed(old, fc->path);
+		if (changed == 0) {
+			p->feeds[i] = feed_ref(old);
+			return 0;
+		}
+	}
+	p->feeds[i] = feed_load(fc, b->track_lines, &st, b->report, b->arg,
+	    why, sizeof(why));
+	if (p->feeds[i] == NULL) {
+		if (old != NULL && b->changed_only) {
+			/* A refresh: the running version stays. */
+			say(b, "%s:%d:%d: feed '%s': %s; keeping the version "
+			    "loaded before", p->cfg->path, fc->line, fc->col,
+			    fc->id, why);
+			p->feeds[i] = feed_ref(old);
+			if (b->refused != NULL)
+				b->refused(b->arg, fc);
+			return 0;
+		}
+		snprintf(err, errsz, "%s:%d:%d: feed '%s': %s", p->cfg->path,
+		    fc->line, fc->col, fc->id, why);
+		return -1;
+	}
+	if (old != NULL && !b->force &&
+	    !shrink_ok(fc, (ws = feed_get_stats(old)), &st)) {
+		say(b, "%s:%d:%d: feed '%s': %s: refused: %zu entries, %zu "
+		    "before (-%zu%%; max-shrink %u%%); keeping the version "
+		    "loaded before (dnsward-ctl reload --force takes it)",
+		    p->cfg->path, fc->line, fc->col, fc->id, fc->path,
+		    st.entries, ws->entries,
+		    (size_t)((ws->entries - st.entries) * 100 / ws->entries),
+		    fc->max_shrink);
+		feed_free(p->feeds[i]);
+		p->feeds[i] = feed_ref(old);
+		if (b->refused != NULL)
+			b->refused(b->arg, fc);
+		return 0;
+	}
+	if (b->loaded != NULL)
+		(*b->loaded)++;
+	if (b->feed_cb != NULL)
+		b->feed_cb(b->arg, fc, &st);
+	return 0;
+}
+
+static int
+policy_load_feeds(struct policy *p, const struct policy_build *b, char *err,
+    size_t errsz)
 {
 	const struct config	*cfg = p->cfg;
-	struct feed_stats	 st;
 	size_t			 i;
 
 	if ((p->feeds = calloc(cfg->nfeeds ? cfg->nfeeds : 1,
 	    sizeof(*p->feeds))) == NULL)
 		return -1;
-	for (i = 0; i < cfg->nfeeds; i++) {
-		p->feeds[i] = feed_load(&cfg->feeds[i], track_lines, &st,
-		    report, arg, err, errsz);
-		if (p->feeds[i] == NULL) {
-			char	 why[512];
-
-			snprintf(why, sizeof(why), "%s", err);
-			snprintf(err, errsz, "%s:%d:%d: feed '%s': %s", cfg->path,
-			    cfg->feeds[i].line, cfg->feeds[i].col,
-			    cfg->feeds[i].id, why);
+	for (i = 0; i < cfg->nfeeds; i++)
+		if (policy_feed(p, i, b, err, errsz) == -1)
 			return -1;
-		}
-		if (feed_cb != NULL)
-			feed_cb(arg, &cfg->feeds[i], &st);
-	}
 	return policy_check_kinds(p, err, errsz);
 }
 
@@ -219,6 +319,20 @@ struct policy *
 policy_new(const struct config *cfg, int track_lines, feed_report_fn report,
     policy_feed_fn feed_cb, void *arg, char *err, size_t errsz)
 {
+	struct policy_build	 b;
+
+	memset(&b, 0, sizeof(b));
+	b.track_lines = track_lines;
+	b.report = report;
+	b.feed_cb = feed_cb;
+	b.arg = arg;
+	return policy_build(cfg, &b, err, errsz);
+}
+
+struct policy *
+policy_build(const struct config *cfg, const struct policy_build *b,
+    char *err, size_t errsz)
+{
 	struct policy	*p;
 	size_t		 i, j;
 	uint32_t	 rank;
@@ -227,8 +341,8 @@ policy_new(const struct config *cfg, int track_lines, feed_report_fn report,
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return NULL;
 	p->cfg = cfg;
-	if (policy_load_feeds(p, track_lines, report, feed_cb, arg, err,
-	    errsz) == -1 || policy_open_geo(p, err, errsz) == -1)
+	if (policy_load_feeds(p, b, err, errsz) == -1 ||
+	    policy_open_geo(p, err, errsz) == -1)
 		goto fail;
 	snprintf(err, errsz, "out of memory");
 	p->ngroups = cfg->ngroups;
@@ -247,6 +361,24 @@ policy_new(const struct config *cfg, int track_lines, feed_report_fn report,
 fail:
 	policy_free(p);
 	return NULL;
+}
+
+size_t
+policy_nfeeds(const struct policy *p)
+{
+	return p->cfg->nfeeds;
+}
+
+const struct feed *
+policy_feed_at(const struct policy *p, size_t i)
+{
+	return p->feeds[i];
+}
+
+uint64_t
+policy_geo_errors(const struct policy *p)
+{
+	return atomic_load_explicit(&p->geo_errors, memory_order_relaxed);
 }
 
 void
@@ -389,17 +521,20 @@ match_feeds(struct eval *e, const struct prule *r, struct feed_hit *hit,
 			continue;
 		}
 		if (e->trace != NULL) {
+			const char *path = e->p->cfg->feeds[r->cr->feeds[i]].path;
 			char	 text[160];
 
-			trace(e, "      feed %s: entry %s%s (%s line %u: \"%s\")"
-			    "%s\n", feed_id(r->feeds[i]),
+			trace(e, "      feed %s: entry %s%s (%s", feed_id(r->feeds[i]),
 			    hit->scope == FEED_SCOPE_BELOW ? "*." : "",
 			    trace_name(e->pq->name + hit->offset,
 			    e->pq->namelen - hit->offset, buf, sizeof(buf)),
-			    e->p->cfg->feeds[r->cr->feeds[i]].path, hit->line,
-			    feed_line_text(e->p->cfg->feeds[r->cr->feeds[i]].path,
-			    hit->line, text, sizeof(text)),
-			    hit->action == FEED_EXCEPTION ?
+			    path);
+			/* The running daemon's feeds keep no line numbers. */
+			if (hit->line != 0)
+				trace(e, " line %u: \"%s\"", hit->line,
+				    feed_line_text(path, hit->line, text,
+				    sizeof(text)));
+			trace(e, ")%s\n", hit->action == FEED_EXCEPTION ?
 			    " is an exception: not listed" : "");
 		}
 		if (hit->action == FEED_EXCEPTION)

@@ -125,6 +125,49 @@ struct policy	*policy_new(const struct config *, int track_lines,
 		    feed_report_fn report, policy_feed_fn feed_cb, void *arg,
 		    char *err, size_t errsz);
 
+/* Called when a feed version is refused (shrink guard, unreadable on a
+ * refresh): the previous version stays. */
+typedef void (*policy_refuse_fn)(void *arg, const struct config_feed *);
+
+/*
+ * How to build a policy (policy_build()).  prev is the policy in force on
+ * a reload (NULL at start).  A feed whose configuration (id, path, format,
+ * match) is unchanged is then:
+ *   changed_only = 0  read again (a reload reads every feed);
+ *   changed_only = 1  shared with prev unless its file changed (device,
+ *                     inode, size, mtime, ctime) -- a feed refresh;
+ * and a version read again that lost more than the feed's max-shrink
+ * share of prev's entries is refused (unless force): prev's version is
+ * kept, shared, and the refusal reported ("FILE:LINE:COL: feed 'x': PATH:
+ * refused: ...") and passed to refused.  With changed_only, a feed file
+ * that cannot be read keeps prev's version likewise; otherwise it fails
+ * the build.  *loaded (when not NULL) counts the feeds read and taken.
+ */
+struct policy_build {
+	int			 track_lines;
+	feed_report_fn		 report;	/* bad lines, refusals */
+	policy_feed_fn		 feed_cb;	/* each feed read and taken */
+	policy_refuse_fn	 refused;
+	void			*arg;
+	const struct policy	*prev;
+	int			 changed_only;
+	const unsigned char	*check;		/* changed_only: feeds whose
+						   files to look at (by config
+						   index); NULL: all */
+	int			 force;
+	size_t			*loaded;
+};
+
+struct policy	*policy_build(const struct config *,
+		    const struct policy_build *, char *err, size_t errsz);
+
+/* The feeds, in configuration order (for status and refresh checks). */
+size_t		 policy_nfeeds(const struct policy *);
+const struct feed *policy_feed_at(const struct policy *, size_t i);
+
+/* Geo lookups that failed (counted, and logged now and then). */
+uint64_t	 policy_geo_errors(const struct policy *);
+
 /* Has the policy rules that look at answer addresses (answer-ip, -country,
  * -asn)? */
 int		 policy_has_answer_rules(const struct policy *);

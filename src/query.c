@@ -425,10 +425,18 @@ query_end(struct query *q, const uint8_t *pkt, size_t len)
 	struct dlog_rec	 r;
 	struct daemon	*d = q->w->d;
 
+	struct stats_counters *st = &q->w->stats;
+
 	if (pkt != NULL && len > 0)
 		server_send(q, pkt, len);
 	else
 		q->rcode = -1;
+	STATS_INC(st->transport[q->transport == DLOG_TCP]);
+	if (q->has_question)
+		STATS_INC(st->qtype[stats_qtype_index(q->q.qtype)]);
+	STATS_INC(st->decision[q->action < STATS_ACTIONS ? q->action : 0]
+	    [stats_reason_index(q->reason)]);
+	STATS_INC(st->rcode[stats_rcode_index(q->rcode)]);
 	if (d->dlog != NULL) {
 		fill_record(q, &r);
 		dlog_submit(d->dlog, q->w->id, &r, pkt, len);

@@ -85,7 +85,6 @@ scratch_init(struct worker *w, enum dlog_transport t)
 	q->fwd.bev = NULL;
 	q->fwd.tcp = 0;
 	q->fwd.last_up = -1;
-	w->stats.queries++;
 }
 
 /* ---- UDP ---------------------------------------------------------- */
@@ -175,15 +174,14 @@ udp_flush(struct worker *w)
 
 	while (done < b->ntx) {
 		n = sendmmsg(b->fd, b->txm + done, b->ntx - done, 0);
-		if (n > 0) {
+		if (n > 0)
 			done += (unsigned)n;
-			w->stats.replies += (unsigned)n;
-		} else if (n == -1 && errno == EINTR)
+		else if (n == -1 && errno == EINTR)
 			continue;
 		else {
 			/* This one cannot go (e.g. EAGAIN): drop it, go on. */
 			done++;
-			w->stats.dropped++;
+			STATS_INC(w->stats.send_errors);
 		}
 	}
 	b->ntx = 0;
@@ -274,9 +272,7 @@ udp_send(struct query *q, const uint8_t *pkt, size_t len)
 	}
 	udp_reply_msg(q, &msg, &iov, &ctl);
 	if (sendmsg(q->udp_fd, &msg, 0) == -1)
-		w->stats.dropped++;
-	else
-		w->stats.replies++;
+		STATS_INC(w->stats.send_errors);
 }
 
 static int
@@ -439,7 +435,7 @@ tcp_accept(struct evconnlistener *l, evutil_socket_t fd,
 	    atomic_fetch_add(&w->d->tcp_conns, 1) >= cfg->tcp_max_connections) {
 		if (!w->stopping)
 			atomic_fetch_sub(&w->d->tcp_conns, 1);
-		w->stats.tcp_rejected++;
+		STATS_INC(w->stats.tcp_rejected);
 		close(fd);
 		return;
 	}
@@ -449,7 +445,7 @@ tcp_accept(struct evconnlistener *l, evutil_socket_t fd,
 		free(c);
 		close(fd);
 		atomic_fetch_sub(&w->d->tcp_conns, 1);
-		w->stats.tcp_rejected++;
+		STATS_INC(w->stats.tcp_rejected);
 		return;
 	}
 	c->w = w;
@@ -457,7 +453,7 @@ tcp_accept(struct evconnlistener *l, evutil_socket_t fd,
 	    (size_t)salen : sizeof(c->peer));
 	c->peerlen = (socklen_t)salen;
 	LIST_INSERT_HEAD(&w->conns, c, entry);
-	w->stats.tcp_accepted++;
+	STATS_INC(w->stats.tcp_accepted);
 	bufferevent_setcb(c->bev, tcp_read, tcp_written, tcp_event, c);
 	bufferevent_setwatermark(c->bev, EV_WRITE, TCP_OUT_LOW, 0);
 	bufferevent_set_timeouts(c->bev, &idle, &idle);
@@ -496,15 +492,13 @@ tcp_send(struct query *q, const uint8_t *pkt, size_t len)
 
 	/* A length that does not fit the 2-byte prefix is never framed. */
 	if (c->dead || len > DNS_MAX_UDP) {
-		q->w->stats.dropped++;
+		STATS_INC(q->w->stats.send_errors);
 		return;
 	}
 	wire_put16(lenbuf, (uint16_t)len);
 	if (bufferevent_write(c->bev, lenbuf, 2) == -1 ||
 	    bufferevent_write(c->bev, pkt, len) == -1)
-		q->w->stats.dropped++;
-	else
-		q->w->stats.replies++;
+		STATS_INC(q->w->stats.send_errors);
 }
 
 static int
@@ -547,7 +541,7 @@ server_hold(struct query *scratch)
 		TAILQ_REMOVE(&w->pool, q, entry);
 	else if (w->ninflight >= WORKER_MAX_INFLIGHT ||
 	    (q = calloc(1, sizeof(*q))) == NULL) {
-		w->stats.overload++;
+		STATS_INC(w->stats.overload);
 		return NULL;
 	}
 	/* Events in q are idle (deleted); copying over them is safe. */
@@ -595,9 +589,32 @@ gen_new(struct config *cfg, struct policy *policy, unsigned number)
 
 	if ((g = calloc(1, sizeof(*g))) == NULL)
 		return NULL;
+	if ((g->cfg_refs = malloc(sizeof(*g->cfg_refs))) == NULL) {
+		free(g);
+		return NULL;
+	}
+	atomic_init(g->cfg_refs, 1);
 	g->cfg = cfg;
 	g->policy = policy;
 	g->number = number;
+	clock_gettime(CLOCK_REALTIME, &g->made);
+	atomic_init(&g->refs, 1);
+	return g;
+}
+
+struct gen *
+gen_new_same_config(struct gen *prev, struct policy *policy, unsigned number)
+{
+	struct gen	*g;
+
+	if ((g = calloc(1, sizeof(*g))) == NULL)
+		return NULL;
+	g->cfg = prev->cfg;
+	g->cfg_refs = prev->cfg_refs;
+	atomic_fetch_add_explicit(g->cfg_refs, 1, memory_order_relaxed);
+	g->policy = policy;
+	g->number = number;
+	clock_gettime(CLOCK_REALTIME, &g->made);
 	atomic_init(&g->refs, 1);
 	return g;
 }
@@ -608,16 +625,55 @@ gen_ref(struct gen *g)
 	atomic_fetch_add_explicit(&g->refs, 1, memory_order_relaxed);
 }
 
+static void
+gen_free(struct gen *g)
+{
+	log_info("generation %u released", g->number);
+	policy_free(g->policy);
+	if (atomic_fetch_sub_explicit(g->cfg_refs, 1,
+	    memory_order_acq_rel) == 1) {
+		config_release(g->cfg);
+		free(g->cfg);
+		free(g->cfg_refs);
+	}
+	free(g);
+}
+
 void
 gen_unref(struct gen *g)
 {
+	struct daemon	*d;
+
 	if (atomic_fetch_sub_explicit(&g->refs, 1, memory_order_acq_rel) != 1)
 		return;
-	log_info("generation %u released", g->number);
-	policy_free(g->policy);
-	config_release(g->cfg);
-	free(g->cfg);
-	free(g);
+	d = g->d;
+	if (d != NULL) {
+		pthread_mutex_lock(&d->reap_lock);
+		if (d->reap_ev != NULL) {
+			g->next_dead = d->dead;
+			d->dead = g;
+			event_active(d->reap_ev, EV_READ, 0);
+			g = NULL;
+		}
+		pthread_mutex_unlock(&d->reap_lock);
+	}
+	if (g != NULL)
+		gen_free(g);
+}
+
+void
+daemon_reap(struct daemon *d)
+{
+	struct gen	*g, *next;
+
+	pthread_mutex_lock(&d->reap_lock);
+	g = d->dead;
+	d->dead = NULL;
+	pthread_mutex_unlock(&d->reap_lock);
+	for (; g != NULL; g = next) {
+		next = g->next_dead;
+		gen_free(g);
+	}
 }
 
 void
@@ -625,6 +681,8 @@ daemon_set_gen(struct daemon *d, struct gen *g)
 {
 	struct gen	*old;
 
+	if (g != NULL)
+		g->d = d;
 	pthread_mutex_lock(&d->gen_lock);
 	old = atomic_load_explicit(&d->gen, memory_order_relaxed);
 	atomic_store_explicit(&d->gen, g, memory_order_release);

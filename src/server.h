@@ -19,6 +19,7 @@
 #include "config.h"
 #include "forward.h"
 #include "query.h"
+#include "stats.h"
 
 struct cache;
 struct dlog;
@@ -39,10 +40,15 @@ struct evconnlistener;
  * The last reference frees it, in whichever thread lets go.
  */
 struct gen {
-	struct config		*cfg;		/* owned */
+	struct config		*cfg;		/* shared by the generations
+						   built from one reading */
+	atomic_uint		*cfg_refs;	/* generations using cfg */
 	struct policy		*policy;	/* owned */
 	unsigned		 number;	/* 1 at start, +1 per reload */
 	atomic_uint		 refs;
+	struct daemon		*d;		/* set when made current */
+	struct gen		*next_dead;	/* on the daemon's reap list */
+	struct timespec		 made;		/* CLOCK_REALTIME */
 };
 
 struct daemon {
@@ -51,6 +57,15 @@ struct daemon {
 	struct dlog		*dlog;
 	struct cache		*cache;		/* NULL: no cache */
 	atomic_uint		 tcp_conns;	/* open client connections */
+
+	/*
+	 * Generations whose last reference a worker dropped are freed on the
+	 * main thread (freeing a large policy takes milliseconds a worker
+	 * should spend answering): put on this list, reap_ev activated.
+	 */
+	pthread_mutex_t		 reap_lock;
+	struct gen		*dead;
+	struct event		*reap_ev;	/* NULL: free at once */
 };
 
 struct udp_listener {
@@ -93,16 +108,6 @@ struct udp_batch {
 	uint8_t			 tx[UDP_BATCH][UDP_SLOT];
 };
 
-/* Counters of one worker; read by stats and metrics later. */
-struct worker_stats {
-	uint64_t	 queries;
-	uint64_t	 replies;
-	uint64_t	 dropped;
-	uint64_t	 tcp_accepted;
-	uint64_t	 tcp_rejected;
-	uint64_t	 overload;
-};
-
 struct worker {
 	unsigned		 id;
 	struct daemon		*d;
@@ -129,7 +134,7 @@ struct worker {
 	struct event		*ev_refresh;	/* same: a new generation */
 	struct event		*ev_drain;	/* bound on draining */
 
-	struct worker_stats	 stats;
+	struct stats_counters	 stats;		/* written by this worker only */
 	struct udp_batch	 batch;
 
 	/* Receive and send buffers; one query is handled at a time. */
@@ -142,6 +147,11 @@ struct worker {
 /* A generation owning cfg and policy, with one reference. */
 struct gen	*gen_new(struct config *cfg, struct policy *policy,
 		    unsigned number);
+/* A generation sharing prev's configuration, owning policy. */
+struct gen	*gen_new_same_config(struct gen *prev, struct policy *policy,
+		    unsigned number);
+/* Free the generations put on the reap list (main thread). */
+void		 daemon_reap(struct daemon *);
 void		 gen_ref(struct gen *);
 /* Drop a reference; the last one frees the generation. */
 void		 gen_unref(struct gen *);

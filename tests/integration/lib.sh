@@ -420,7 +420,9 @@ nsd_dig() {
 
 # write_conf FILE PORT THREADS UPSTREAM... : the standard test config.
 # Set DW_TIMEOUT / DW_ALLOW / DW_LISTEN / DW_TCP_MAX / DW_TCP_IDLE /
-# DW_EDNS / DW_SINK ("stdout: true") / DW_CACHE (the cache: mapping, e.g.
+# DW_EDNS / DW_USER (server.user, root by default: the tests' files are
+# root's; set and empty: no user line) / DW_CTL (control.socket; $DW_DIR/control.sock by default) /
+# DW_SINK ("stdout: true") / DW_CACHE (the cache: mapping, e.g.
 # "{ size: off }"; the daemon's defaults otherwise) to vary it, DW_EXTRA
 # (YAML text, e.g. feeds: and policy: sections) to add to it.
 write_conf() {
@@ -440,12 +442,14 @@ server:
   allow-clients: [$allow]
   tcp: { max-connections: ${DW_TCP_MAX:-50}, idle-timeout: ${DW_TCP_IDLE:-2s} }
   edns-buffer-size: ${DW_EDNS:-1232}
+$([ -n "${DW_USER-root}" ] && echo "  user: ${DW_USER-root}")
 resolver:
   mode: forward
   upstreams: [$ups]
   timeout: ${DW_TIMEOUT:-500ms}
 log:
   decisions: { ${DW_SINK:-file: $WORK/$DW_NAME/decisions.jsonl} }
+control: { socket: ${DW_CTL:-$WORK/$DW_NAME/control.sock} }
 EOF
 	[ -n "${DW_CACHE:-}" ] && printf 'cache: %s\n' "$DW_CACHE" >>"$f"
 	# More sections (feeds:, policy:), as YAML text.

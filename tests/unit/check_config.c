@@ -664,6 +664,82 @@ START_TEST(test_err_cannot_open)
 }
 END_TEST
 
+/* Operations keys: server.user, control, metrics, feed refresh and guard. */
+START_TEST(test_ops_defaults)
+{
+	struct run	 r;
+
+	run_load(&r, "feeds:\n  - { id: a, path: b }\n", RC_PLAIN);
+	ck_assert_int_eq(r.nerr, 0);
+	ck_assert_str_eq(r.cfg.user, "dnsward");
+	ck_assert_int_eq(r.cfg.user_set, 0);
+	ck_assert_str_eq(r.cfg.control_socket, "/run/dnsward/control.sock");
+	ck_assert_int_eq(r.cfg.has_metrics, 0);
+	ck_assert_uint_eq(r.cfg.feeds[0].refresh_ms, 0);
+	ck_assert_uint_eq(r.cfg.feeds[0].max_shrink, 50);
+	run_done(&r);
+}
+END_TEST
+
+START_TEST(test_ops_values)
+{
+	struct run	 r;
+
+	run_load(&r, "server:\n  user: nobody\n"
+	    "feeds:\n  - { id: a, path: b, refresh: 5m, max-shrink: 10% }\n"
+	    "  - { id: c, path: d, refresh: off, max-shrink: off }\n"
+	    "control: { socket: /tmp/x.sock }\n"
+	    "metrics: { listen: \"127.0.0.1\" }\n", RC_PLAIN);
+	ck_assert_int_eq(r.nerr, 0);
+	ck_assert_str_eq(r.cfg.user, "nobody");
+	ck_assert_int_eq(r.cfg.user_set, 1);
+	ck_assert_int_eq(r.cfg.user_line, 2);
+	ck_assert_int_eq(r.cfg.user_col, 9);
+	ck_assert_uint_eq(r.cfg.feeds[0].refresh_ms, 300000);
+	ck_assert_uint_eq(r.cfg.feeds[0].max_shrink, 10);
+	ck_assert_uint_eq(r.cfg.feeds[1].refresh_ms, 0);
+	ck_assert_uint_eq(r.cfg.feeds[1].max_shrink, 100);
+	ck_assert_str_eq(r.cfg.control_socket, "/tmp/x.sock");
+	ck_assert_int_eq(r.cfg.has_metrics, 1);
+	ck_assert_str_eq(r.cfg.metrics_listen.text, "127.0.0.1");
+	ck_assert_uint_eq(ntohs(((struct sockaddr_in *)
+	    &r.cfg.metrics_listen.addr.ss)->sin_port), 9153);
+	run_done(&r);
+
+	run_load(&r, "control: off\nmetrics: off\n", RC_PLAIN);
+	ck_assert_int_eq(r.nerr, 0);
+	ck_assert_ptr_null(r.cfg.control_socket);
+	ck_assert_int_eq(r.cfg.has_metrics, 0);
+	run_done(&r);
+	run_load(&r, "control: { socket: off }\n", RC_PLAIN);
+	ck_assert_int_eq(r.nerr, 0);
+	ck_assert_ptr_null(r.cfg.control_socket);
+	run_done(&r);
+}
+END_TEST
+
+START_TEST(test_ops_errors)
+{
+	expect_one("server:\n  user: \"a:b\"\n", RC_PLAIN,
+	    ":2:9: server.user: bad user name 'a:b'");
+	expect_one("feeds:\n  - { id: a, path: b, refresh: 10ms }\n", RC_PLAIN,
+	    ":2:32: feeds[0].refresh: 10ms is out of range (1s..7d, or off)");
+	expect_one("feeds:\n  - { id: a, path: b, max-shrink: 150% }\n",
+	    RC_PLAIN, ":2:35: feeds[0].max-shrink: '150%' is not a share: "
+	    "expected 0%..100% (or off)");
+	expect_one("feeds:\n  - { id: a, path: b, max-shrink: 50 }\n",
+	    RC_PLAIN, ":2:35: feeds[0].max-shrink: '50' is not a share: "
+	    "expected 0%..100% (or off)");
+	expect_one("control: { socket: run/x.sock }\n", RC_PLAIN,
+	    ":1:20: control.socket: 'run/x.sock' is not an absolute path");
+	expect_one("control: { sock: /x }\n", RC_PLAIN,
+	    ":1:12: unknown key 'sock' in 'control'");
+	expect_one("metrics: { listen: \"localhost:9153\" }\n", RC_PLAIN,
+	    ":1:20: metrics.listen: bad address 'localhost:9153': "
+	    "not an IP address");
+}
+END_TEST
+
 /* One run reports every mistake, in file order. */
 START_TEST(test_err_many)
 {
@@ -678,7 +754,7 @@ START_TEST(test_err_many)
 	    "  timeout: 1x\n"
 	    "log:\n"
 	    "  decisions: { stdout: nah, syslog: true }\n"
-	    "metrics: {}\n";
+	    "dnstap: {}\n";
 	struct run	 r;
 
 	run_load(&r, yaml, RC_PLAIN);
@@ -699,7 +775,7 @@ START_TEST(test_err_many)
 	    "unknown unit (ms, s, m, h or d)");
 	expect_msg(&r, 7, ":10:24: log.decisions.stdout: expected true or "
 	    "false, got 'nah'");
-	expect_msg(&r, 8, ":11:1: unknown key 'metrics'");
+	expect_msg(&r, 8, ":11:1: unknown key 'dnstap'");
 	ck_assert_ptr_null(r.cfg.path);
 	run_done(&r);
 }
@@ -1078,8 +1154,8 @@ START_TEST(test_err_policy_unknown_key)
 {
 	struct run	 r;
 
-	expect_one("feeds:\n  - { id: a, path: b, refresh: 5m }\n", RC_PLAIN,
-	    ":2:23: unknown key 'refresh' in 'feeds[0]'");
+	expect_one("feeds:\n  - { id: a, path: b, url: x }\n", RC_PLAIN,
+	    ":2:23: unknown key 'url' in 'feeds[0]'");
 	expect_one("policy:\n  groups:\n    - { name: g, priority: 1,"
 	    " rules: [{ name: r, priority: 1, match: { tld: com },"
 	    " action: allow }], scope: x }\n", RC_PLAIN,
@@ -1416,6 +1492,9 @@ config_suite(void)
 	tcase_add_test(tc, test_err_policy_clients);
 	tcase_add_test(tc, test_err_policy_ttl);
 	tcase_add_test(tc, test_err_policy_many);
+	tcase_add_test(tc, test_ops_defaults);
+	tcase_add_test(tc, test_ops_values);
+	tcase_add_test(tc, test_ops_errors);
 	suite_add_tcase(s, tc);
 	return s;
 }
