@@ -180,6 +180,7 @@ on_stop(evutil_socket_t sig, short what, void *arg)
 	if (m->stopping)
 		return;
 	m->stopping = 1;
+	notify("STOPPING=1\nSTATUS=draining and stopping");
 	log_info("signal %d: draining and stopping", (int)sig);
 	for (i = 0; i < m->nworkers; i++)
 		worker_stop(m->workers[i]);
