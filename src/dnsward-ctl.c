@@ -91,16 +91,23 @@ socket_from_config(const char *file)
 	char		*path;
 
 	memset(&cfg, 0, sizeof(cfg));
+	/*
+	 * A daemon runs with the socket of the configuration it started
+	 * with: when the file is broken now (the reload about to fail will
+	 * say why) or names no socket, the default one is tried.
+	 */
 	if (config_load(&cfg, file, NULL, report, NULL) != 0) {
-		fprintf(stderr, "dnsward-ctl: %s: invalid configuration\n",
-		    file);
-		exit(EXIT_TROUBLE);
+		fprintf(stderr, "dnsward-ctl: %s: invalid configuration; "
+		    "trying the default control socket %s\n", file,
+		    CONTROL_DEFAULT_SOCKET);
+		return NULL;
 	}
 	if (cfg.control_socket == NULL) {
-		fprintf(stderr, "dnsward-ctl: %s: control.socket is off\n",
-		    file);
+		fprintf(stderr, "dnsward-ctl: %s: control.socket is off; "
+		    "trying the default control socket %s\n", file,
+		    CONTROL_DEFAULT_SOCKET);
 		config_release(&cfg);
-		exit(EXIT_TROUBLE);
+		return NULL;
 	}
 	if ((path = strdup(cfg.control_socket)) == NULL) {
 		fprintf(stderr, "dnsward-ctl: out of memory\n");
@@ -227,7 +234,7 @@ connect_error(const char *path, int err, int timeout)
  * by SO_SNDTIMEO.  Exits on failure.
  */
 static int
-ctl_connect(const char *path, int timeout)
+ctl_connect(const char *path, int timeout, const char *fallback)
 {
 	struct sockaddr_un	 sun;
 	struct timeval		 tv = { timeout, 0 };
@@ -252,6 +259,17 @@ ctl_connect(const char *path, int timeout)
 		exit(EXIT_TROUBLE);
 	}
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		/*
+		 * control.socket is restart-only: the file may name a new
+		 * socket the running daemon does not listen on yet.
+		 */
+		if ((errno == ENOENT || errno == ECONNREFUSED) &&
+		    fallback != NULL && strcmp(fallback, path) != 0) {
+			fprintf(stderr, "dnsward-ctl: nothing listens on %s; "
+			    "trying %s\n", path, fallback);
+			close(fd);
+			return ctl_connect(fallback, timeout, NULL);
+		}
 		connect_error(path, errno, timeout);
 		exit(EXIT_TROUBLE);
 	}
@@ -474,7 +492,8 @@ main(int argc, char *argv[])
 
 	if (t > 0)
 		deadline = now() + t;
-	fd = ctl_connect(path, (int)t);
+	fd = ctl_connect(path, (int)t, cpath != NULL ? CONTROL_DEFAULT_SOCKET :
+	    NULL);
 	send_request(fd, req, (size_t)len, deadline, (int)t);
 	rv = read_answer(fd, deadline, (int)t);
 	close(fd);
