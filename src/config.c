@@ -1504,6 +1504,11 @@ config_feeds(struct config_ctx *ctx, const char *name, yaml_node_t *node)
 
 	if (!config_is_list(ctx, name, node) || config_len(node) == 0)
 		return;
+	if (config_len(node) > CONFIG_MAX_FEEDS) {
+		config_err(ctx, node, "%s: more than %d feeds", name,
+		    CONFIG_MAX_FEEDS);
+		return;
+	}
 	if ((cfg->feeds = config_list_alloc(ctx, name, node,
 	    sizeof(*cfg->feeds))) != NULL)
 		config_list_each(ctx, name, node, config_feed_item);

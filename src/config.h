@@ -133,6 +133,7 @@ struct config_group {
 };
 
 #define CONFIG_MAX_LISTEN	32
+#define CONFIG_MAX_FEEDS	256	/* = STATS_MAX_FEEDS */
 #define CONFIG_DEFAULT_USER	"dnsward"
 #define CONFIG_DEFAULT_CONTROL	"/run/dnsward/control.sock"
 #define CONFIG_DEFAULT_MAX_SHRINK 50

@@ -36,7 +36,8 @@ struct control;
 #define CONTROL_DEFAULT_SOCKET	"/run/dnsward/control.sock"
 
 #define CONTROL_LINE_MAX	1024
-#define CONTROL_MAX_ARGS	16
+/* explain NAME TYPE --client IP, and 16 times --answer IP */
+#define CONTROL_MAX_ARGS	40
 /*
  * Clients served at once; one more is answered "error" (too many
  * connections) and closed at once, so that a stuck client cannot make

@@ -136,6 +136,7 @@ build_request(int argc, char *argv[], char *req)
 	if (c->name == NULL) {
 		fprintf(stderr, "dnsward-ctl: unknown command '%s'\n",
 		    argv[0]);
+		usage(stderr);
 		return -1;
 	}
 	if (argc - 1 < c->min || argc - 1 > c->max) {

@@ -1038,9 +1038,14 @@ ctl_explain(void *arg, int argc, char *argv[], struct evbuffer *out)
 		return -1;
 	}
 	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--client") == 0 && i + 1 < argc)
+		if ((strcmp(argv[i], "--client") == 0 ||
+		    strcmp(argv[i], "--answer") == 0) && i + 1 == argc) {
+			fprintf(f, "explain: %s needs an address\n", argv[i]);
+			goto usage;
+		}
+		if (strcmp(argv[i], "--client") == 0)
 			r.client = argv[++i];
-		else if (strcmp(argv[i], "--answer") == 0 && i + 1 < argc) {
+		else if (strcmp(argv[i], "--answer") == 0) {
 			if (explain_add_answer(&r, argv[++i], f) == -1)
 				goto done;
 		} else if (argv[i][0] == '-') {
@@ -1090,9 +1095,10 @@ ctl_flush(void *arg, int argc, char *argv[], struct evbuffer *out)
 	}
 	if (argc == 1) {
 		n = cache_flush(m->d->cache, NULL, 0);
-		log_info("control: cache flushed, %zu entries removed", n);
-		evbuffer_add_printf(out, "flushed the cache: %zu entries "
-		    "removed\n", n);
+		log_info("control: cache flushed, %zu entr%s removed", n,
+		    n == 1 ? "y" : "ies");
+		evbuffer_add_printf(out, "flushed the cache: %zu entr%s "
+		    "removed\n", n, n == 1 ? "y" : "ies");
 		return 0;
 	}
 	if (explain_name(argv[1], wire, &len) == -1) {
@@ -1101,10 +1107,10 @@ ctl_flush(void *arg, int argc, char *argv[], struct evbuffer *out)
 		return -1;
 	}
 	n = cache_flush(m->d->cache, wire, len);
-	log_info("control: cache flushed for %s and below, %zu entries "
-	    "removed", argv[1], n);
-	evbuffer_add_printf(out, "flushed %s and below: %zu entries removed\n",
-	    argv[1], n);
+	log_info("control: cache flushed for %s and below, %zu entr%s "
+	    "removed", argv[1], n, n == 1 ? "y" : "ies");
+	evbuffer_add_printf(out, "flushed %s and below: %zu entr%s removed\n",
+	    argv[1], n, n == 1 ? "y" : "ies");
 	return 0;
 }
 

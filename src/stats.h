@@ -128,7 +128,7 @@ struct stats_sum {
 /* Add one worker's counters into *sum (relaxed loads). */
 void	stats_sum_add(struct stats_sum *sum, const struct stats_counters *);
 
-#define STATS_MAX_FEEDS	256
+#define STATS_MAX_FEEDS	CONFIG_MAX_FEEDS
 #define STATS_ID_MAX	64
 
 /* A feed as the current policy holds it. */

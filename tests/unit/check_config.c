@@ -734,6 +734,17 @@ START_TEST(test_ops_errors)
 	    ":1:20: control.socket: 'run/x.sock' is not an absolute path");
 	expect_one("control: { sock: /x }\n", RC_PLAIN,
 	    ":1:12: unknown key 'sock' in 'control'");
+	{
+		char	 big[300 * 24 + 16];
+		size_t	 n = 0;
+		int	 i;
+
+		n += snprintf(big + n, sizeof(big) - n, "feeds:\n");
+		for (i = 0; i < 257; i++)
+			n += snprintf(big + n, sizeof(big) - n,
+			    "  - { id: f%d, path: p }\n", i);
+		expect_one(big, RC_PLAIN, ":2:3: feeds: more than 256 feeds");
+	}
 	expect_one("metrics: { listen: \"localhost:9153\" }\n", RC_PLAIN,
 	    ":1:20: metrics.listen: bad address 'localhost:9153': "
 	    "not an IP address");
