@@ -4,13 +4,16 @@
  * The main thread only handles signals (as libevent events, so no work is
  * done in a signal handler); each worker thread runs its own event loop.
  */
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
 #include <getopt.h>
 #include <grp.h>
+#include <pthread.h>
 #include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -407,6 +410,92 @@ notify_ready(struct main_ctx *m, unsigned generation)
 }
 
 /*
+ * Reload work -- building a policy (loading a large feed takes a CPU for
+ * half a second) and freeing the one it replaced -- runs on a thread of
+ * its own at low priority (SCHED_BATCH, nice 10) while the main thread
+ * waits: on a machine whose cores the workers keep busy, that time should
+ * come out of the workers' idle time, not delay their queries.  Not
+ * SCHED_IDLE: under a full load a reload must still end in seconds.
+ * Where the priority cannot be lowered (a seccomp filter that denies
+ * @resources), the work runs at normal priority.
+ */
+#define LOW_NICE	10
+
+struct low_job {
+	void		(*fn)(void *);
+	void		*arg;
+	int		 lowered;	/* the priority was lowered */
+};
+
+static void *
+low_run(void *arg)
+{
+	struct low_job		*j = arg;
+	struct sched_param	 sp;
+
+	memset(&sp, 0, sizeof(sp));
+	j->lowered = sched_setscheduler(0, SCHED_BATCH, &sp) == 0 &&
+	    setpriority(PRIO_PROCESS, (id_t)gettid(), LOW_NICE) == 0;
+	j->fn(j->arg);
+	return NULL;
+}
+
+/* Run fn(arg) on a thread of low priority and wait for it. */
+static void
+run_low(void (*fn)(void *), void *arg)
+{
+	static int	 warned;
+	struct low_job	 j;
+	pthread_t	 t;
+	int		 rc;
+
+	j.fn = fn;
+	j.arg = arg;
+	j.lowered = 0;
+	if ((rc = pthread_create(&t, NULL, low_run, &j)) != 0) {
+		if (!warned++)
+			log_warnx("no thread for background work (%s); doing "
+			    "it at normal priority", strerror(rc));
+		fn(arg);
+		return;
+	}
+	pthread_join(t, NULL);
+	if (!j.lowered && !warned++)
+		log_info("reloads run at normal priority (lowering a "
+		    "thread's priority is not allowed here)");
+}
+
+struct build_job {
+	const struct config		*cfg;
+	const struct policy_build	*b;
+	struct policy			*p;
+	char				 err[1024];
+};
+
+static void
+build_run(void *arg)
+{
+	struct build_job	*j = arg;
+
+	j->p = policy_build(j->cfg, j->b, j->err, sizeof(j->err));
+}
+
+static struct policy *
+build_low(const struct config *cfg, const struct policy_build *b, char *err,
+    size_t errsz)
+{
+	struct build_job	 j;
+
+	memset(&j, 0, sizeof(j));
+	j.cfg = cfg;
+	j.b = b;
+	run_low(build_run, &j);
+	if (j.p == NULL)
+		snprintf(err, errsz, "%s", j.err);
+	return j.p;
+}
+
+/*
  * Reload (SIGHUP, dnsward-ctl reload): read the configuration and every
  * feed again, build the new policy here on the main thread (the workers
  * go on serving with the old one), then make it current.  Queries in
@@ -454,7 +543,7 @@ reload(struct main_ctx *m, int force)
 	b.arg = m;
 	b.prev = cur->policy;
 	b.force = force;
-	if ((p = policy_build(nc, &b, err, sizeof(err))) == NULL) {
+	if ((p = build_low(nc, &b, err, sizeof(err))) == NULL) {
 		say(m, 1, "%s", err);
 		say(m, 1, "reload failed: a feed or geo database could not be "
 		    "loaded; generation %u stays in force", cur->number);
@@ -561,7 +650,7 @@ on_refresh(evutil_socket_t fd, short what, void *arg)
 	b.changed_only = 1;
 	b.check = check;
 	b.loaded = &loaded;
-	if ((p = policy_build(cur->cfg, &b, err, sizeof(err))) == NULL) {
+	if ((p = build_low(cur->cfg, &b, err, sizeof(err))) == NULL) {
 		log_warnx("feed refresh failed: %s; generation %u stays in "
 		    "force", err, cur->number);
 		goto done;
@@ -587,11 +676,18 @@ done:
 }
 
 static void
+reap_run(void *arg)
+{
+	daemon_reap(arg);
+}
+
+/* Free released generations: a large policy's memory, at low priority. */
+static void
 on_reap(evutil_socket_t fd, short what, void *arg)
 {
 	struct main_ctx	*m = arg;
 
-	daemon_reap(m->d);
+	run_low(reap_run, m->d);
 }
 
 /* ---- status, stats, metrics -------------------------------------- */
