@@ -85,6 +85,8 @@ LIST_HEAD(tcp_conn_list, tcp_conn);
 #define UDP_BATCH		32
 #define UDP_SLOT		4096
 #define UDP_READ_ROUNDS		4
+/* Receive buffer of each listening UDP socket (the kernel doubles it). */
+#define UDP_RCVBUF		(4 << 20)
 
 /* Room for the one control message we send or receive (PKTINFO). */
 union udp_ctl {
