@@ -203,6 +203,13 @@ check_eq "2000 queries during 10 reloads: all answered" 2000 \
     "$(cat "$WORK"/batch.*.out | grep -c 'status: ')"
 check_eq "none of them SERVFAIL" 0 \
     "$(cat "$WORK"/batch.*.out | grep -c 'status: SERVFAIL')"
+# When one is missing: what dig said, and what the daemon logged for
+# queries it sent no reply to (rcode null).
+if [ "$(cat "$WORK"/batch.*.out | grep -c 'status: ')" != 2000 ]; then
+	grep -h -i -E 'timed out|error|no servers' "$WORK"/batch.*.out |
+	    sort | uniq -c | sed 's/^/# dig: /'
+	grep '"rcode":null' "$DW_LOG" | head -5 | sed 's/^/# log: /'
+fi
 check_eq "blocked names stayed blocked through the reloads (1000 NXDOMAIN)" \
     1000 "$(cat "$WORK"/batch.*.out | grep -c 'status: NXDOMAIN')"
 out=$("$CTL" -s "$SOCK" status 2>&1)
