@@ -212,6 +212,15 @@ static void	config_log_stdout(struct config_ctx *, const char *,
 static void	config_log_syslog(struct config_ctx *, const char *,
 		    yaml_node_t *);
 static void	config_user(struct config_ctx *, const char *, yaml_node_t *);
+static void	config_dnssec(struct config_ctx *, const char *, yaml_node_t *);
+static void	config_root_hints(struct config_ctx *, const char *,
+		    yaml_node_t *);
+static void	config_trust_anchors(struct config_ctx *, const char *,
+		    yaml_node_t *);
+static void	config_qname_min(struct config_ctx *, const char *,
+		    yaml_node_t *);
+static void	config_query_loopback(struct config_ctx *, const char *,
+		    yaml_node_t *);
 static void	config_control(struct config_ctx *, const char *,
 		    yaml_node_t *);
 static void	config_control_socket(struct config_ctx *, const char *,
@@ -268,6 +277,11 @@ static const struct config_key config_resolver_keys[] = {
 	{ "mode",		config_mode },
 	{ "upstreams",		config_upstreams },
 	{ "timeout",		config_timeout },
+	{ "dnssec",		config_dnssec },
+	{ "root-hints",		config_root_hints },
+	{ "trust-anchors",	config_trust_anchors },
+	{ "qname-minimisation",	config_qname_min },
+	{ "query-loopback",	config_query_loopback },
 	{ NULL,			NULL }
 };
 
@@ -1282,9 +1296,7 @@ config_mode(struct config_ctx *ctx, const char *name, yaml_node_t *node)
 	if (strcmp(s, "forward") == 0)
 		ctx->cfg->mode = RESOLVER_FORWARD;
 	else if (strcmp(s, "recurse") == 0)
-		/* libunbound recursion is not built yet: say so, here. */
-		config_err(ctx, node, "%s: 'recurse' is not available in this "
-		    "version; use 'forward'", name);
+		ctx->cfg->mode = RESOLVER_RECURSE;
 	else
 		config_err(ctx, node,
 		    "%s: expected 'forward' or 'recurse', got '%s'", name, s);
@@ -1431,6 +1443,104 @@ config_timeout(struct config_ctx *ctx, const char *name, yaml_node_t *node)
 {
 	config_duration(ctx, name, node, 10, 60 * 1000, "10ms..60s",
 	    &ctx->cfg->timeout_ms);
+}
+
+static const struct config_word config_dnssec_words[] = {
+	{ "validate",		1 },
+	{ "off",		0 },
+	{ NULL,			0 }
+};
+
+static void
+config_dnssec(struct config_ctx *ctx, const char *name, yaml_node_t *node)
+{
+	int	 v;
+
+	if (config_enum(ctx, name, node, config_dnssec_words, &v) == 0)
+		ctx->cfg->dnssec = v;
+}
+
+static void
+config_root_hints(struct config_ctx *ctx, const char *name, yaml_node_t *node)
+{
+	free(ctx->cfg->root_hints);
+	ctx->cfg->root_hints = NULL;
+	if (config_path(ctx, name, node, &ctx->cfg->root_hints) == -1)
+		return;
+	ctx->cfg->root_hints_line = (int)node->start_mark.line + 1;
+	ctx->cfg->root_hints_col = (int)node->start_mark.column + 1;
+}
+
+/* A file path (absolute), or a DS/DNSKEY record written inline. */
+static void
+config_trust_anchor_item(struct config_ctx *ctx, const char *name,
+    yaml_node_t *item)
+{
+	struct config	*cfg = ctx->cfg;
+	struct config_ta *ta;
+	const char	*s;
+
+	if ((s = config_scalar(ctx, name, item)) == NULL)
+		return;
+	if (*s == '\0') {
+		config_err(ctx, item, "%s: empty trust anchor", name);
+		return;
+	}
+	if (*s != '/' && strstr(s, " DS ") == NULL &&
+	    strstr(s, " DNSKEY ") == NULL) {
+		config_err(ctx, item, "%s: '%s' is neither an absolute file "
+		    "path nor a DS or DNSKEY record", name, s);
+		return;
+	}
+	ta = &cfg->trust_anchors[cfg->ntrust_anchors];
+	if ((ta->text = strdup(s)) == NULL) {
+		config_err(ctx, item, "%s: out of memory", name);
+		return;
+	}
+	ta->is_file = *s == '/';
+	ta->line = (int)item->start_mark.line + 1;
+	ta->col = (int)item->start_mark.column + 1;
+	cfg->ntrust_anchors++;
+}
+
+static void
+config_trust_anchors(struct config_ctx *ctx, const char *name,
+    yaml_node_t *node)
+{
+	struct config		*cfg = ctx->cfg;
+	yaml_node_item_t	*it;
+	yaml_node_t		*item;
+	size_t			 i;
+
+	if (!config_is_list(ctx, name, node))
+		return;
+	for (i = 0; i < cfg->ntrust_anchors; i++)
+		free(cfg->trust_anchors[i].text);
+	cfg->ntrust_anchors = 0;
+	for (it = node->data.sequence.items.start;
+	    it < node->data.sequence.items.top; it++) {
+		if ((item = yaml_document_get_node(ctx->doc, *it)) == NULL)
+			continue;
+		if (cfg->ntrust_anchors == CONFIG_MAX_TA) {
+			config_err(ctx, item, "%s: more than %d trust anchors",
+			    name, CONFIG_MAX_TA);
+			break;
+		}
+		config_trust_anchor_item(ctx, name, item);
+	}
+}
+
+static void
+config_qname_min(struct config_ctx *ctx, const char *name, yaml_node_t *node)
+{
+	config_bool(ctx, name, node, &ctx->cfg->qname_min);
+}
+
+static void
+config_query_loopback(struct config_ctx *ctx, const char *name,
+    yaml_node_t *node)
+{
+	config_bool(ctx, name, node, &ctx->cfg->query_loopback);
 }
 
 /*
@@ -2803,7 +2913,15 @@ config_defaults(struct config *cfg)
 	cfg->cache_negative_max_ttl = 3600;
 	cfg->cache_serve_stale = 0;
 	cfg->has_metrics = 0;
+	cfg->dnssec = 1;
+	cfg->qname_min = 1;
+	cfg->query_loopback = 0;
+	cfg->ntrust_anchors = 1;		/* text set below */
+	cfg->trust_anchors[0].is_file = 1;
 	if ((cfg->user = strdup(CONFIG_DEFAULT_USER)) == NULL ||
+	    (cfg->root_hints = strdup(CONFIG_DEFAULT_ROOT_HINTS)) == NULL ||
+	    (cfg->trust_anchors[0].text =
+	    strdup(CONFIG_DEFAULT_TRUST_ANCHOR)) == NULL ||
 	    (cfg->control_socket = strdup(CONFIG_DEFAULT_CONTROL)) == NULL ||
 	    config_default_acl(cfg) == -1) {
 		config_release(cfg);
@@ -2872,6 +2990,11 @@ config_release(struct config *cfg)
 	cfg->user = NULL;
 	free(cfg->control_socket);
 	cfg->control_socket = NULL;
+	free(cfg->root_hints);
+	cfg->root_hints = NULL;
+	for (i = 0; i < cfg->ntrust_anchors; i++)
+		free(cfg->trust_anchors[i].text);
+	cfg->ntrust_anchors = 0;
 }
 
 /* Units a duration may carry; no unit means milliseconds. */

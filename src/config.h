@@ -30,6 +30,13 @@ enum resolver_mode {
 	RESOLVER_RECURSE		/* accepted by the parser: issue 7 */
 };
 
+/* A trust anchor: a file, or a DS/DNSKEY record inline. */
+struct config_ta {
+	char		*text;
+	int		 is_file;
+	int		 line, col;	/* 0: the default */
+};
+
 /* An address with the text the operator wrote (for logs and errors). */
 struct config_addr {
 	struct addr	addr;
@@ -135,6 +142,9 @@ struct config_group {
 #define CONFIG_MAX_LISTEN	32
 #define CONFIG_MAX_FEEDS	256	/* = STATS_MAX_FEEDS */
 #define CONFIG_DEFAULT_USER	"dnsward"
+#define CONFIG_DEFAULT_ROOT_HINTS "/usr/share/dns/root.hints"
+#define CONFIG_DEFAULT_TRUST_ANCHOR "/usr/share/dns/root.key"
+#define CONFIG_MAX_TA		16
 #define CONFIG_DEFAULT_CONTROL	"/run/dnsward/control.sock"
 #define CONFIG_DEFAULT_MAX_SHRINK 50
 #define CONFIG_METRICS_PORT	9153
@@ -160,6 +170,13 @@ struct config {
 	struct config_addr upstreams[CONFIG_MAX_UPSTREAMS];
 	size_t		 nupstreams;		/* "system" is expanded here */
 	unsigned	 timeout_ms;		/* per try, one upstream */
+	int		 dnssec;		/* recurse: validate */
+	char		*root_hints;		/* recurse: file */
+	int		 root_hints_line, root_hints_col;
+	struct config_ta trust_anchors[CONFIG_MAX_TA];
+	size_t		 ntrust_anchors;
+	int		 qname_min;		/* recurse */
+	int		 query_loopback;	/* recurse: ask 127/8, ::1 */
 
 	/* feeds: */
 	struct config_feed *feeds;

@@ -567,7 +567,9 @@ dlog_out_outcome(struct dlog_out *o, const struct dlog_rec *rec)
 	}
 	if (rec->reason != NULL)
 		dlog_out_field(o, "reason", rec->reason);
-	if (rec->has_upstream) {
+	if (rec->recursion)
+		dlog_out_field(o, "upstream", "recursion");
+	else if (rec->has_upstream) {
 		up[0] = '\0';
 		addr_str(&rec->upstream, up, sizeof(up));
 		dlog_out_field(o, "upstream", up);

@@ -73,6 +73,7 @@ struct dlog_rec {
 	char		answer_country[3];	/* "" none, "??" unknown */
 	uint32_t	answer_asn;		/* 0: none */
 
+	int		recursion;	/* upstream: "recursion" */
 	int		has_upstream;
 	struct addr	upstream;	/* the upstream that answered / last tried */
 	uint32_t	latency_us;	/* receipt to reply (or drop) */

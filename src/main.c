@@ -42,6 +42,7 @@
 #include "metrics.h"
 #include "notify.h"
 #include "policy.h"
+#include "recurse.h"
 #include "respond.h"
 #include "stats.h"
 #include "wire.h"
@@ -319,6 +320,20 @@ str_differs(const char *a, const char *b)
 	return strcmp(a, b) != 0;
 }
 
+static int
+tas_differ(const struct config *a, const struct config *b)
+{
+	size_t	 i;
+
+	if (a->ntrust_anchors != b->ntrust_anchors)
+		return 1;
+	for (i = 0; i < a->ntrust_anchors; i++)
+		if (strcmp(a->trust_anchors[i].text,
+		    b->trust_anchors[i].text) != 0)
+			return 1;
+	return 0;
+}
+
 /* *to = a copy of from (NULL stays NULL); -1 when out of memory. */
 static int
 str_keep(char **to, const char *from)
@@ -357,6 +372,29 @@ reload_keep(struct main_ctx *m, const struct config *old, struct config *nc)
 	}
 	if (reload_differs(m, old->mode != nc->mode, "resolver.mode"))
 		nc->mode = old->mode;
+	if (reload_differs(m, old->dnssec != nc->dnssec ||
+	    old->qname_min != nc->qname_min ||
+	    old->query_loopback != nc->query_loopback ||
+	    str_differs(old->root_hints, nc->root_hints) ||
+	    tas_differ(old, nc), "resolver recursion settings")) {
+		size_t	 i;
+
+		nc->dnssec = old->dnssec;
+		nc->qname_min = old->qname_min;
+		nc->query_loopback = old->query_loopback;
+		if (str_keep(&nc->root_hints, old->root_hints) == -1)
+			return -1;
+		for (i = 0; i < nc->ntrust_anchors; i++)
+			free(nc->trust_anchors[i].text);
+		nc->ntrust_anchors = 0;
+		for (i = 0; i < old->ntrust_anchors; i++) {
+			nc->trust_anchors[i] = old->trust_anchors[i];
+			if ((nc->trust_anchors[i].text =
+			    strdup(old->trust_anchors[i].text)) == NULL)
+				return -1;
+			nc->ntrust_anchors++;
+		}
+	}
 	if (reload_differs(m, upstreams_differ(old, nc),
 	    "resolver.upstreams")) {
 		memcpy(nc->upstreams, old->upstreams, sizeof(nc->upstreams));
@@ -1242,8 +1280,13 @@ announce(const struct config *cfg, unsigned n)
 
 	for (i = 0; i < cfg->nlisten; i++)
 		log_info("listening on %s (udp, tcp)", cfg->listen[i].text);
-	for (i = 0; i < cfg->nupstreams; i++)
-		log_info("forwarding to %s", cfg->upstreams[i].text);
+	if (cfg->mode == RESOLVER_RECURSE)
+		log_info("recursing from the root hints in %s, DNSSEC "
+		    "validation %s", cfg->root_hints, cfg->dnssec ? "on" :
+		    "off");
+	else
+		for (i = 0; i < cfg->nupstreams; i++)
+			log_info("forwarding to %s", cfg->upstreams[i].text);
 	log_info("%u worker thread%s, %zu allowed client network%s", n,
 	    n == 1 ? "" : "s", acl_count(cfg->allow_clients),
 	    acl_count(cfg->allow_clients) == 1 ? "" : "s");
@@ -1446,12 +1489,18 @@ static int
 check_config(struct config *cfg, const char *path)
 {
 	struct policy	*p;
+	char		 err[1024];
 
 	/* Only a user the file names must exist (see run_as()). */
 	if (cfg->user_set && strcmp(cfg->user, "root") != 0 &&
 	    getpwnam(cfg->user) == NULL) {
 		fprintf(stderr, "%s:%d:%d: server.user: no user '%s'\n",
 		    cfg->path, cfg->user_line, cfg->user_col, cfg->user);
+		return 1;
+	}
+	if (cfg->mode == RESOLVER_RECURSE &&
+	    rec_check(cfg, err, sizeof(err)) == -1) {
+		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
 	if ((p = load_policy(cfg, 0, stdout)) == NULL)

@@ -13,6 +13,7 @@
 #include "forward.h"
 #include "policy.h"
 #include "query.h"
+#include "recurse.h"
 #include "respond.h"
 #include "server.h"
 #include "wire.h"
@@ -408,6 +409,7 @@ fill_record(const struct query *q, struct dlog_rec *r)
 			r->answer_asn = q->pres.asn;
 		}
 	}
+	r->recursion = q->recursion;
 	if (q->fwd.last_up >= 0) {
 		r->has_upstream = 1;
 		r->upstream = q->gen->cfg->upstreams[q->fwd.last_up].addr;
@@ -442,6 +444,24 @@ query_end(struct query *q, const uint8_t *pkt, size_t len)
 		dlog_submit(d->dlog, q->w->id, &r, pkt, len);
 	}
 	server_release(q);
+}
+
+void
+query_fail_text(struct query *q, int rcode, int ede, const char *text,
+    const char *reason)
+{
+	size_t	 n = 0;
+
+	q->reason = reason;
+	q->rcode = rcode;
+	if ((n = query_put_header(q, rcode, q->w->sbuf, DNS_MAX_UDP)) != 0 &&
+	    q->edns.present) {
+		wire_put16(q->w->sbuf + 10, 1);
+		n = query_put_opt(q, (uint8_t)(rcode >> 4),
+		    q->gen->cfg->edns_buffer_size, ede, text, q->w->sbuf, n,
+		    DNS_MAX_UDP);
+	}
+	query_end(q, n > 0 ? q->w->sbuf : NULL, n);
 }
 
 void
@@ -694,7 +714,10 @@ query_resolve(struct query *q)
 		}
 		q = held;
 	}
-	fwd_start(q);
+	if (q->gen->cfg->mode == RESOLVER_RECURSE)
+		rec_start(q);
+	else
+		fwd_start(q);
 }
 
 void

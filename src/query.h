@@ -67,6 +67,9 @@ struct query {
 	enum dlog_action	 action;
 	const char		*reason;
 	int			 rcode;		/* sent, or -1 */
+	int			 recursion;	/* resolved by libunbound */
+	int			 rec_active;	/* libunbound holds it */
+	int			 rec_id;	/* its async id */
 	int			 has_pres;	/* the policy decided: pres */
 	struct policy_result	 pres;
 	uint8_t			 matched[DNS_MAX_NAME];	/* name it matched */
@@ -170,6 +173,9 @@ void	query_answer(struct query *q, uint8_t *resp, size_t len,
  * rcode is -1.  reason is static text for the log.
  */
 void	query_fail(struct query *q, int rcode, int ede, const char *reason);
+/* The same with the EDE's extra text (RFC 8914 EXTRA-TEXT). */
+void	query_fail_text(struct query *q, int rcode, int ede, const char *text,
+	    const char *reason);
 
 /*
  * Build a reply carrying only header, question and (if the client sent

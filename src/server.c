@@ -24,6 +24,7 @@
 #include "log.h"
 #include "policy.h"
 #include "query.h"
+#include "recurse.h"
 #include "server.h"
 
 /*
@@ -85,6 +86,8 @@ scratch_init(struct worker *w, enum dlog_transport t)
 	q->fwd.bev = NULL;
 	q->fwd.tcp = 0;
 	q->fwd.last_up = -1;
+	q->recursion = 0;
+	q->rec_active = 0;
 }
 
 /* ---- UDP ---------------------------------------------------------- */
@@ -753,6 +756,7 @@ worker_drain_timeout(evutil_socket_t fd, short what, void *arg)
 
 	while ((q = TAILQ_FIRST(&w->inflight)) != NULL) {
 		fwd_cleanup(q);
+		rec_cancel(q);
 		query_fail(q, -1, -1, "shutdown");
 	}
 	while ((c = LIST_FIRST(&w->conns)) != NULL)
@@ -832,6 +836,9 @@ worker_new(struct daemon *d, unsigned id, char *err, size_t errsz)
 		snprintf(err, errsz, "cannot create event loop");
 		goto fail;
 	}
+	if (w->gen->cfg->mode == RESOLVER_RECURSE &&
+	    (w->rec = rec_new(w->base, w->gen->cfg, err, errsz)) == NULL)
+		goto fail;
 	for (i = 0; i < w->gen->cfg->nlisten; i++) {
 		const struct addr *a = &w->gen->cfg->listen[i].addr;
 
@@ -894,6 +901,8 @@ worker_free(struct worker *w)
 		pthread_join(w->thread, NULL);
 	while ((q = TAILQ_FIRST(&w->inflight)) != NULL) {
 		fwd_cleanup(q);
+		if (w->rec != NULL)
+			rec_cancel(q);
 		gen_unref(q->gen);
 		TAILQ_REMOVE(&w->inflight, q, entry);
 		free(q);
@@ -919,6 +928,7 @@ worker_free(struct worker *w)
 		event_free(w->ev_stop);
 	if (w->ev_refresh != NULL)
 		event_free(w->ev_refresh);
+	rec_free(w->rec);	/* its events live on the base */
 	if (w->base != NULL)
 		event_base_free(w->base);
 	if (w->gen != NULL)

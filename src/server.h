@@ -22,6 +22,7 @@
 #include "stats.h"
 
 struct cache;
+struct recursor;
 struct dlog;
 struct policy;
 struct event_base;
@@ -130,6 +131,7 @@ struct worker {
 	struct query_list	 pool;		/* free held queries */
 
 	struct fwd_upstream	 ups[CONFIG_MAX_UPSTREAMS];
+	struct recursor		*rec;		/* resolver.mode recurse */
 
 	int			 stopping;
 	struct event		*ev_stop;	/* activated by the main thread */

@@ -422,7 +422,8 @@ nsd_dig() {
 # Set DW_TIMEOUT / DW_ALLOW / DW_LISTEN / DW_TCP_MAX / DW_TCP_IDLE /
 # DW_EDNS / DW_USER (server.user, root by default: the tests' files are
 # root's; set and empty: no user line) / DW_CTL (control.socket; $DW_DIR/control.sock by default) /
-# DW_SINK ("stdout: true") / DW_CACHE (the cache: mapping, e.g.
+# DW_RESOLVER (the whole resolver: section, replacing mode/upstreams/
+# timeout) / DW_SINK ("stdout: true") / DW_CACHE (the cache: mapping, e.g.
 # "{ size: off }"; the daemon's defaults otherwise) to vary it, DW_EXTRA
 # (YAML text, e.g. feeds: and policy: sections) to add to it.
 write_conf() {
@@ -443,10 +444,10 @@ server:
   tcp: { max-connections: ${DW_TCP_MAX:-50}, idle-timeout: ${DW_TCP_IDLE:-2s} }
   edns-buffer-size: ${DW_EDNS:-1232}
 $([ -n "${DW_USER-root}" ] && echo "  user: ${DW_USER-root}")
-resolver:
+${DW_RESOLVER:-resolver:
   mode: forward
   upstreams: [$ups]
-  timeout: ${DW_TIMEOUT:-500ms}
+  timeout: ${DW_TIMEOUT:-500ms}}
 log:
   decisions: { ${DW_SINK:-file: $WORK/$DW_NAME/decisions.jsonl} }
 control: { socket: ${DW_CTL:-$WORK/$DW_NAME/control.sock} }

@@ -451,9 +451,6 @@ START_TEST(test_err_wrong_type)
 	expect_one("server:\n  allow-clients: [127.0.0.1/32, ::1/128]\n",
 	    RC_PLAIN, ":2:33: did not find expected node content (in [ ] "
 	    "lists, quote values that start with ':', e.g. \"::1/128\")");
-	expect_one("resolver:\n  mode: recurse\n", RC_PLAIN,
-	    ":2:9: resolver.mode: 'recurse' is not available in this "
-	    "version; use 'forward'");
 }
 END_TEST
 
@@ -715,6 +712,46 @@ START_TEST(test_ops_values)
 	ck_assert_int_eq(r.nerr, 0);
 	ck_assert_ptr_null(r.cfg.control_socket);
 	run_done(&r);
+}
+END_TEST
+
+START_TEST(test_recurse_keys)
+{
+	struct run	 r;
+
+	run_load(&r, "resolver: { mode: recurse }\n", RC_PLAIN);
+	ck_assert_int_eq(r.nerr, 0);
+	ck_assert_int_eq(r.cfg.mode, RESOLVER_RECURSE);
+	ck_assert_int_eq(r.cfg.dnssec, 1);
+	ck_assert_int_eq(r.cfg.qname_min, 1);
+	ck_assert_int_eq(r.cfg.query_loopback, 0);
+	ck_assert_str_eq(r.cfg.root_hints, "/usr/share/dns/root.hints");
+	ck_assert_uint_eq(r.cfg.ntrust_anchors, 1);
+	ck_assert_str_eq(r.cfg.trust_anchors[0].text, "/usr/share/dns/root.key");
+	ck_assert_int_eq(r.cfg.trust_anchors[0].is_file, 1);
+	run_done(&r);
+
+	run_load(&r, "resolver:\n  mode: recurse\n  dnssec: off\n"
+	    "  root-hints: /x/hints\n  qname-minimisation: false\n"
+	    "  query-loopback: on\n"
+	    "  trust-anchors: [/a.key, \". IN DS 20326 8 2 E06D\"]\n",
+	    RC_PLAIN);
+	ck_assert_int_eq(r.nerr, 0);
+	ck_assert_int_eq(r.cfg.dnssec, 0);
+	ck_assert_int_eq(r.cfg.qname_min, 0);
+	ck_assert_int_eq(r.cfg.query_loopback, 1);
+	ck_assert_str_eq(r.cfg.root_hints, "/x/hints");
+	ck_assert_int_eq(r.cfg.root_hints_line, 4);
+	ck_assert_uint_eq(r.cfg.ntrust_anchors, 2);
+	ck_assert_int_eq(r.cfg.trust_anchors[0].is_file, 1);
+	ck_assert_int_eq(r.cfg.trust_anchors[1].is_file, 0);
+	run_done(&r);
+
+	expect_one("resolver: { dnssec: maybe }\n", RC_PLAIN,
+	    ":1:21: resolver.dnssec: expected validate or off, got 'maybe'");
+	expect_one("resolver: { trust-anchors: [foo] }\n", RC_PLAIN,
+	    ":1:29: resolver.trust-anchors: 'foo' is neither an absolute "
+	    "file path nor a DS or DNSKEY record");
 }
 END_TEST
 
@@ -1506,6 +1543,7 @@ config_suite(void)
 	tcase_add_test(tc, test_ops_defaults);
 	tcase_add_test(tc, test_ops_values);
 	tcase_add_test(tc, test_ops_errors);
+	tcase_add_test(tc, test_recurse_keys);
 	suite_add_tcase(s, tc);
 	return s;
 }
