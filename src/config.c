@@ -1471,6 +1471,23 @@ config_root_hints(struct config_ctx *ctx, const char *name, yaml_node_t *node)
 	ctx->cfg->root_hints_col = (int)node->start_mark.column + 1;
 }
 
+/* Has the text a DS or DNSKEY type word (any case, any blanks)? */
+static int
+config_ta_record(const char *s)
+{
+	size_t	 n;
+
+	while (*s != '\0') {
+		s += strspn(s, " \t");
+		n = strcspn(s, " \t");
+		if ((n == 2 && strncasecmp(s, "DS", 2) == 0) ||
+		    (n == 6 && strncasecmp(s, "DNSKEY", 6) == 0))
+			return 1;
+		s += n;
+	}
+	return 0;
+}
+
 /* A file path (absolute), or a DS/DNSKEY record written inline. */
 static void
 config_trust_anchor_item(struct config_ctx *ctx, const char *name,
@@ -1486,8 +1503,7 @@ config_trust_anchor_item(struct config_ctx *ctx, const char *name,
 		config_err(ctx, item, "%s: empty trust anchor", name);
 		return;
 	}
-	if (*s != '/' && strstr(s, " DS ") == NULL &&
-	    strstr(s, " DNSKEY ") == NULL) {
+	if (*s != '/' && !config_ta_record(s)) {
 		config_err(ctx, item, "%s: '%s' is neither an absolute file "
 		    "path nor a DS or DNSKEY record", name, s);
 		return;
@@ -1517,6 +1533,11 @@ config_trust_anchors(struct config_ctx *ctx, const char *name,
 	for (i = 0; i < cfg->ntrust_anchors; i++)
 		free(cfg->trust_anchors[i].text);
 	cfg->ntrust_anchors = 0;
+	if (config_len(node) == 0) {
+		config_err(ctx, node, "%s: at least one trust anchor is "
+		    "required (or dnssec: off)", name);
+		return;
+	}
 	for (it = node->data.sequence.items.start;
 	    it < node->data.sequence.items.top; it++) {
 		if ((item = yaml_document_get_node(ctx->doc, *it)) == NULL)

@@ -22,12 +22,7 @@
 
 /* RFC 8914 info-codes: DNSSEC Bogus; No Reachable Authority. */
 #define EDE_DNSSEC_BOGUS	6
-/*
- * The longest a client waits on a recursion: libunbound's own retries can
- * take minutes against dead servers; past this the query ends with
- * SERVFAIL (or a stale answer), like a forward that ran out of upstreams.
- */
-#define REC_DEADLINE_MS		10000
+
 
 struct recursor {
 	struct ub_ctx	*ctx;
@@ -109,6 +104,19 @@ rec_setup(struct ub_ctx *ctx, const struct config *cfg, char *err,
 			    ub_strerror(rc));
 			return -1;
 		}
+	}
+	/*
+	 * libunbound reads the hints and anchors when the context is
+	 * finalized -- by default at the first query, on a worker, after
+	 * the privileges are gone.  Finalize now (a zone call does it), so
+	 * a broken or unreadable file fails -t and start-up instead of every
+	 * query.
+	 */
+	if ((rc = ub_ctx_zone_remove(ctx, "dnsward-finalize.invalid.")) != 0) {
+		snprintf(err, errsz, "%s: resolver: root-hints %s or "
+		    "trust-anchors could not be loaded: %s (libunbound)",
+		    cfg->path, cfg->root_hints, ub_strerror(rc));
+		return -1;
 	}
 	return 0;
 }
@@ -255,9 +263,14 @@ rec_done(void *arg, int rcode, void *packet, int len, int sec,
 		    "dnssec-bogus");
 		return;
 	}
-	if (rcode != 0 || packet == NULL || len < DNS_HDR_LEN ||
-	    (size_t)len > sizeof(q->w->rbuf) - 1) {
-		query_fail(q, DNS_RCODE_SERVFAIL, -1, "recursion-failure");
+	/* libunbound gave up (servers unreachable, lame, ...): as a forward
+	 * that ran out of upstreams, a stale answer or SERVFAIL + EDE 22. */
+	if (rcode != 0 || packet == NULL) {
+		query_unresolved(q);
+		return;
+	}
+	if (len < DNS_HDR_LEN || (size_t)len > sizeof(q->w->rbuf) - 1) {
+		query_fail(q, DNS_RCODE_SERVFAIL, -1, "recursion-malformed");
 		return;
 	}
 	/* Ours to edit: libunbound's buffer is shared with other callers. */

@@ -19,6 +19,13 @@
 
 #include <stddef.h>
 
+/*
+ * The longest a client waits on a recursion: libunbound's own retries can
+ * take minutes against dead servers; past this the query ends with
+ * SERVFAIL (or a stale answer), like a forward that ran out of upstreams.
+ */
+#define REC_DEADLINE_MS		10000
+
 struct config;
 struct event_base;
 struct query;

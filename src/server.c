@@ -771,9 +771,16 @@ worker_stop_cb(evutil_socket_t fd, short what, void *arg)
 	const struct config	*cfg = w->gen->cfg;
 	long			 ms = (long)cfg->timeout_ms *
 				    (long)cfg->nupstreams * 2 + DRAIN_SLACK_MS;
-	struct timeval		 tv = { ms / 1000, (ms % 1000) * 1000 };
+	struct timeval		 tv;
 	struct tcp_conn		*c, *next;
 	size_t			 i;
+
+	/* A recursion may take up to its own deadline. */
+	if (cfg->mode == RESOLVER_RECURSE && ms < REC_DEADLINE_MS +
+	    DRAIN_SLACK_MS)
+		ms = REC_DEADLINE_MS + DRAIN_SLACK_MS;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
 
 	w->stopping = 1;
 	/* Stop reading; the sockets stay open for replies still to come. */

@@ -153,5 +153,46 @@ check_match "-t: an inline anchor that is no DS/DNSKEY: FILE:LINE:COL" \
     "bad2.yaml:5:[0-9]+: resolver.trust-anchors: 'example. IN TXT x' is neither" \
     "$out"
 
+printf 'this is not a zone file\n' >"$WORK/garbage.key"
+cat >"$WORK/bad3.yaml" <<EOF
+server: { listen: ["127.0.0.1:1"], user: root }
+resolver:
+  mode: recurse
+  root-hints: $HIER_HINTS
+  trust-anchors: [$WORK/garbage.key]
+EOF
+out=$("$DNSWARD" -t -c "$WORK/bad3.yaml" 2>&1)
+check_eq "-t: a trust anchor file that is not DS/DNSKEY: exit 1" 1 "$?"
+check_match "-t: garbage trust anchor: says libunbound could not load it" \
+    "bad3.yaml: resolver: .*could not be loaded" "$out"
+cat >"$WORK/bad4.yaml" <<EOF
+server: { listen: ["127.0.0.1:1"], user: root }
+resolver: { mode: recurse, trust-anchors: [] }
+EOF
+out=$("$DNSWARD" -t -c "$WORK/bad4.yaml" 2>&1)
+check_match "-t: no trust anchor with validation: an error" \
+    "bad4.yaml:2:[0-9]+: resolver.trust-anchors: at least one trust anchor" \
+    "$out"
+
+# Servers that do not answer: libunbound gives up or the 10 s bound ends
+# it, with SERVFAIL and EDE 22, never a hang.
+printf '. 3600000 NS dead.root.\ndead.root. 3600000 A 127.53.255.254\n' \
+    >"$WORK/dead.hints"
+DW_RESOLVER="resolver:
+  mode: recurse
+  root-hints: $WORK/dead.hints
+  query-loopback: on
+  dnssec: off" DW_CACHE="{ size: off }" start_dnsward dead 1
+t0=$(now_ms)
+out=$(dw_dig +time=15 "mail.$EX" A)
+t1=$(now_ms)
+check_eq "dead root: SERVFAIL" SERVFAIL "$(echo "$out" | dig_status)"
+check_match "dead root: EDE 22 (No Reachable Authority)" 'EDE: 22' \
+    "$(echo "$out" | dig_ede)"
+check_le "dead root: answered within the 10 s bound (+2 s)" \
+    $((t1 - t0)) 12000
+stop_dnsward TERM
+check_log
+
 hier_stop
 summary
