@@ -372,7 +372,9 @@ reload_keep(struct main_ctx *m, const struct config *old, struct config *nc)
 	}
 	if (reload_differs(m, old->mode != nc->mode, "resolver.mode"))
 		nc->mode = old->mode;
-	if (reload_differs(m, old->dnssec != nc->dnssec ||
+	/* Only a running recursor holds them; in forward mode they apply. */
+	if (old->mode == RESOLVER_RECURSE && reload_differs(m,
+	    old->dnssec != nc->dnssec ||
 	    old->qname_min != nc->qname_min ||
 	    old->query_loopback != nc->query_loopback ||
 	    str_differs(old->root_hints, nc->root_hints) ||
@@ -798,7 +800,9 @@ snapshot(struct main_ctx *m, struct stats_snapshot *s)
 		feed_sha256_hex(st, sf->sha256);
 		sf->refresh_s = fc->refresh_ms / 1000;
 	}
-	for (k = 0; k < g->cfg->nupstreams; k++) {
+	/* Recursion does not use the forward upstreams. */
+	for (k = 0; g->cfg->mode == RESOLVER_FORWARD &&
+	    k < g->cfg->nupstreams; k++) {
 		struct stats_upstream_info *u = &s->upstreams[k];
 
 		snprintf(u->name, sizeof(u->name), "%s",
@@ -818,7 +822,8 @@ snapshot(struct main_ctx *m, struct stats_snapshot *s)
 		}
 		u->srtt_ms = nsrtt ? (double)srtt / nsrtt / 1000.0 : 0;
 	}
-	s->nupstreams = g->cfg->nupstreams;
+	s->nupstreams = g->cfg->mode == RESOLVER_FORWARD ?
+	    g->cfg->nupstreams : 0;
 	gen_unref(g);
 }
 
@@ -1506,10 +1511,16 @@ check_config(struct config *cfg, const char *path)
 	if ((p = load_policy(cfg, 0, stdout)) == NULL)
 		return 1;
 	policy_free(p);
-	printf("%s: configuration OK: %zu listen address%s, %zu upstream%s, "
+	if (cfg->mode == RESOLVER_RECURSE)
+		snprintf(err, sizeof(err), "recursion (DNSSEC %s)",
+		    cfg->dnssec ? "validated" : "not validated");
+	else
+		snprintf(err, sizeof(err), "%zu upstream%s", cfg->nupstreams,
+		    cfg->nupstreams == 1 ? "" : "s");
+	printf("%s: configuration OK: %zu listen address%s, %s, "
 	    "%zu allowed client network%s, %zu feed%s, %zu group%s\n", path,
-	    cfg->nlisten, cfg->nlisten == 1 ? "" : "es", cfg->nupstreams,
-	    cfg->nupstreams == 1 ? "" : "s", acl_count(cfg->allow_clients),
+	    cfg->nlisten, cfg->nlisten == 1 ? "" : "es", err,
+	    acl_count(cfg->allow_clients),
 	    acl_count(cfg->allow_clients) == 1 ? "" : "s", cfg->nfeeds,
 	    cfg->nfeeds == 1 ? "" : "s", cfg->ngroups,
 	    cfg->ngroups == 1 ? "" : "s");

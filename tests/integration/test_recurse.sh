@@ -51,6 +51,12 @@ start_recursor rec
 check_match "logged: recursing, DNSSEC on" \
     "recursing from the root hints in $HIER_HINTS, DNSSEC validation on" \
     "$(cat "$DW_DIR/stderr")"
+check_match "-t: says recursion, validated" \
+    'configuration OK: 2 listen addresses, recursion \(DNSSEC validated\)' \
+    "$("$DNSWARD" -t -c "$DW_CONF" 2>&1)"
+check_eq "status: no forward upstream listed in recurse mode" 0 \
+    "$("$SRCDIR/src/dnsward-ctl" -s "$DW_DIR/control.sock" status |
+    grep -c '^upstream ')"
 
 for t in udp tcp; do
 	opt=
