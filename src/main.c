@@ -824,6 +824,25 @@ snapshot(struct main_ctx *m, struct stats_snapshot *s)
 	}
 	s->nupstreams = g->cfg->mode == RESOLVER_FORWARD ?
 	    g->cfg->nupstreams : 0;
+	if (g->cfg->mode == RESOLVER_RECURSE) {
+		/* The recursor counts in slot 0 (see recurse.c). */
+		struct stats_upstream_info *u = &s->upstreams[0];
+
+		snprintf(u->name, sizeof(u->name), "recursion");
+		u->up = 1;
+		srtt = 0;
+		nsrtt = 0;
+		for (w = 0; w < m->nworkers; w++) {
+			uint32_t v = STATS_GET(m->workers[w]->ups[0].srtt_us);
+
+			if (v != 0) {
+				srtt += v;
+				nsrtt++;
+			}
+		}
+		u->srtt_ms = nsrtt ? (double)srtt / nsrtt / 1000.0 : 0;
+		s->nupstreams = 1;
+	}
 	gen_unref(g);
 }
 

@@ -3,6 +3,8 @@
  * See recurse.h.
  */
 #include <errno.h>
+#include <stdint.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,7 @@
 #include "query.h"
 #include "recurse.h"
 #include "server.h"
+#include "stats.h"
 #include "wire.h"
 
 /* RFC 8914 info-codes: DNSSEC Bogus; No Reachable Authority. */
@@ -241,6 +244,44 @@ done:
 	return rc;
 }
 
+/*
+ * Recursions count in the worker's upstream slot 0 (forward upstreams are
+ * not used in this mode): tries, answers with their time, failures and
+ * deadline timeouts, shown as the upstream "recursion".
+ */
+#define REC_SLOT	0
+
+static void
+rec_count(struct query *q, int outcome)
+{
+	struct stats_upstream	*su = &q->w->stats.up[REC_SLOT];
+	struct fwd_upstream	*u = &q->w->ups[REC_SLOT];
+	struct timespec		 now;
+	uint64_t		 us;
+	uint32_t		 srtt;
+
+	if (outcome == 0) {
+		STATS_INC(su->timeouts);
+		return;
+	}
+	if (outcome < 0) {
+		STATS_INC(su->failures);
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	us = (uint64_t)((now.tv_sec - q->fwd.sent.tv_sec) * 1000000 +
+	    (now.tv_nsec - q->fwd.sent.tv_nsec) / 1000);
+	STATS_INC(su->answers);
+	STATS_INC(su->rtt[stats_rtt_bucket(us)]);
+	STATS_ADD(su->rtt_sum_us, us);
+	if (us > UINT32_MAX / 2)
+		us = UINT32_MAX / 2;
+	srtt = STATS_GET(u->srtt_us);
+	srtt = srtt == 0 ? (uint32_t)us : (uint32_t)((srtt * 7ULL + us) / 8);
+	atomic_store_explicit(&u->srtt_us, srtt ? srtt : 1,
+	    memory_order_relaxed);
+}
+
 /* libunbound is done with q (which is not touched if it was cancelled). */
 static void
 rec_done(void *arg, int rcode, void *packet, int len, int sec,
@@ -255,6 +296,7 @@ rec_done(void *arg, int rcode, void *packet, int len, int sec,
 
 	q->rec_active = 0;
 	evtimer_del(&q->fwd.ev_timer);
+	rec_count(q, rcode != 0 || packet == NULL || sec == 1 ? -1 : 1);
 	if (sec == 1) {
 		/* Bogus: never the data (CD is not honoured here). */
 		snprintf(why, sizeof(why), "DNSSEC validation failed: %s",
@@ -297,6 +339,7 @@ rec_timeout(evutil_socket_t fd, short what, void *arg)
 	struct query	*q = arg;
 
 	rec_cancel(q);
+	rec_count(q, 0);
 	query_unresolved(q);
 }
 
@@ -314,6 +357,8 @@ rec_start(struct query *q)
 	un = query_upstream_name(q, &len);
 	wire_name_to_str(un, len, name, sizeof(name));
 	q->rec_active = 1;
+	STATS_INC(q->w->stats.up[REC_SLOT].queries);
+	clock_gettime(CLOCK_MONOTONIC, &q->fwd.sent);
 	/* Before the call: an answer from local data comes back inside it. */
 	evtimer_assign(&q->fwd.ev_timer, q->w->base, rec_timeout, q);
 	evtimer_add(&q->fwd.ev_timer, &tv);

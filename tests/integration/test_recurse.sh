@@ -56,7 +56,7 @@ check_match "-t: says recursion, validated" \
     "$("$DNSWARD" -t -c "$DW_CONF" 2>&1)"
 check_eq "status: no forward upstream listed in recurse mode" 0 \
     "$("$SRCDIR/src/dnsward-ctl" -s "$DW_DIR/control.sock" status |
-    grep -c '^upstream ')"
+    grep '^upstream ' | grep -c -v '^upstream recursion:')"
 
 for t in udp tcp; do
 	opt=
@@ -101,6 +101,13 @@ for t in udp tcp; do
 	check_eq "$t: the policy applies in recurse mode: blocked" NXDOMAIN \
 	    "$(echo "$out" | dig_status)"
 done
+
+st=$("$SRCDIR/src/dnsward-ctl" -s "$DW_DIR/control.sock" status | grep '^upstream ')
+check_match "status: recursions counted as upstream 'recursion' with an srtt" \
+    '^upstream recursion: up, srtt [0-9.]+ ms, [0-9]+ queries, [0-9]+ answers, 0 timeouts, [0-9]+ failures$' \
+    "$st"
+check_match "status: the bogus answers counted as failures" \
+    ', [1-9][0-9]* failures$' "$st"
 
 printf 'blocked.%s\nwww.%s\n' "$EX" "$EX" >"$FEED"
 kill -HUP "$DW_PID"
