@@ -1845,16 +1845,6 @@ feed_file_equal(const struct feed_file *a, const struct feed_file *b)
 }
 
 int
-feed_file_changed(const struct feed *f, const char *path)
-{
-	struct feed_file now;
-
-	if (feed_file_stat(path, &now) == -1)
-		return -1;
-	return !feed_file_equal(&now, &f->st.file);
-}
-
-int
 feed_same_config(const struct feed *f, const struct config_feed *fc)
 {
 	return strcmp(f->id, fc->id) == 0 && strcmp(f->path, fc->path) == 0 &&

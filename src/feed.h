@@ -165,13 +165,6 @@ void		 feed_free(struct feed *);
 /* What the load counted, with the file's identity and hash. */
 const struct feed_stats *feed_get_stats(const struct feed *);
 
-/*
- * Is path now another file, or the file changed, since f was loaded
- * (device, inode, size, mtime, ctime)?  1 yes, 0 no, -1 when it cannot be
- * stat()ed (errno set).
- */
-int		 feed_file_changed(const struct feed *, const char *path);
-
 /* The identity of the file at path now; 0, or -1 (errno set). */
 int		 feed_file_stat(const char *path, struct feed_file *);
 int		 feed_file_equal(const struct feed_file *,

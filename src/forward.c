@@ -204,30 +204,38 @@ fwd_cleanup(struct query *q)
 
 enum { FAIL_TIMEOUT, FAIL_ERROR, FAIL_RCODE };
 
+void
+fwd_count_answer(struct worker *w, int slot, const struct timespec *sent)
+{
+	struct fwd_upstream	*u = &w->ups[slot];
+	struct stats_upstream	*su = &w->stats.up[slot];
+	struct timespec		 now;
+	uint64_t		 us;
+	uint32_t		 srtt;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	us = (uint64_t)((now.tv_sec - sent->tv_sec) * 1000000 +
+	    (now.tv_nsec - sent->tv_nsec) / 1000);
+	STATS_INC(su->answers);
+	STATS_INC(su->rtt[stats_rtt_bucket(us)]);
+	STATS_ADD(su->rtt_sum_us, us);
+	/* Smoothed as TCP does (RFC 6298): 7/8 old + 1/8 new. */
+	if (us > UINT32_MAX / 2)
+		us = UINT32_MAX / 2;
+	srtt = STATS_GET(u->srtt_us);
+	srtt = srtt == 0 ? (uint32_t)us : (uint32_t)((srtt * 7ULL + us) / 8);
+	atomic_store_explicit(&u->srtt_us, srtt ? srtt : 1,
+	    memory_order_relaxed);
+}
+
 static void
 fwd_mark(struct query *q, int ok, int how)
 {
 	struct fwd_upstream	*u = &q->w->ups[q->fwd.last_up];
 	struct stats_upstream	*su = &q->w->stats.up[q->fwd.last_up];
-	struct timespec		 now;
-	uint64_t		 us;
-	uint32_t		 srtt;
 
 	if (ok) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		us = (uint64_t)((now.tv_sec - q->fwd.sent.tv_sec) * 1000000 +
-		    (now.tv_nsec - q->fwd.sent.tv_nsec) / 1000);
-		STATS_INC(su->answers);
-		STATS_INC(su->rtt[stats_rtt_bucket(us)]);
-		STATS_ADD(su->rtt_sum_us, us);
-		/* Smoothed as TCP does (RFC 6298): 7/8 old + 1/8 new. */
-		if (us > UINT32_MAX / 2)
-			us = UINT32_MAX / 2;
-		srtt = STATS_GET(u->srtt_us);
-		srtt = srtt == 0 ? (uint32_t)us :
-		    (uint32_t)((srtt * 7ULL + us) / 8);
-		atomic_store_explicit(&u->srtt_us, srtt ? srtt : 1,
-		    memory_order_relaxed);
+		fwd_count_answer(q->w, q->fwd.last_up, &q->fwd.sent);
 		u->fails = 0;
 		return;
 	}

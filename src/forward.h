@@ -24,6 +24,7 @@
 #include "config.h"
 
 struct query;
+struct worker;
 struct bufferevent;
 struct wire_edns;
 
@@ -66,6 +67,14 @@ struct fwd_upstream {
  * The query ends later through query_answer() or query_fail().
  */
 void	fwd_start(struct query *q);
+
+/*
+ * Count an accepted answer of upstream slot (of worker w) sent at *sent:
+ * answers, the RTT histogram and the smoothed RTT.  The recursor counts
+ * its answers here too.
+ */
+void	fwd_count_answer(struct worker *w, int slot,
+	    const struct timespec *sent);
 
 /* Release sockets and events of q's forwarding state (idempotent). */
 void	fwd_cleanup(struct query *q);

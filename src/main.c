@@ -276,6 +276,19 @@ reload_refused(void *arg, const struct config_feed *fc)
 		memset(&n->refused_file, 0, sizeof(n->refused_file));
 }
 
+/* A build after prev, reporting through the daemon's log (and m->out). */
+static void
+build_init(struct policy_build *b, struct main_ctx *m,
+    const struct policy *prev)
+{
+	memset(b, 0, sizeof(*b));
+	b->report = reload_report;
+	b->feed_cb = reload_feed_loaded;
+	b->refused = reload_refused;
+	b->arg = m;
+	b->prev = prev;
+}
+
 /* Say so when a setting differs; the running value is kept. */
 static int
 reload_differs(struct main_ctx *m, int differs, const char *name)
@@ -576,12 +589,7 @@ reload(struct main_ctx *m, int force)
 		    "in force", cur->number);
 		goto fail;
 	}
-	memset(&b, 0, sizeof(b));
-	b.report = reload_report;
-	b.feed_cb = reload_feed_loaded;
-	b.refused = reload_refused;
-	b.arg = m;
-	b.prev = cur->policy;
+	build_init(&b, m, cur->policy);
 	b.force = force;
 	if ((p = build_low(nc, &b, err, sizeof(err))) == NULL) {
 		say(m, 1, "%s", err);
@@ -669,25 +677,19 @@ on_refresh(evutil_socket_t fd, short what, void *arg)
 		if (now < n->next_check_ms)
 			continue;
 		n->next_check_ms = now + fc->refresh_ms;
-		if (feed_file_changed(policy_feed_at(cur->policy, i),
-		    fc->path) == 0)
-			continue;
+		/* A missing file counts as the all-zero identity. */
 		if (feed_file_stat(fc->path, &ff) == -1)
 			memset(&ff, 0, sizeof(ff));
-		if (n->has_refused && feed_file_equal(&ff, &n->refused_file))
+		if (feed_file_equal(&ff, &feed_get_stats(
+		    policy_feed_at(cur->policy, i))->file) ||
+		    (n->has_refused && feed_file_equal(&ff, &n->refused_file)))
 			continue;
 		check[i] = 1;
 		ndue++;
 	}
 	if (ndue == 0)
 		goto done;
-	memset(&b, 0, sizeof(b));
-	b.report = reload_report;
-	b.feed_cb = reload_feed_loaded;
-	b.refused = reload_refused;
-	b.arg = m;
-	b.prev = cur->policy;
-	b.changed_only = 1;
+	build_init(&b, m, cur->policy);
 	b.check = check;
 	b.loaded = &loaded;
 	if ((p = build_low(cur->cfg, &b, err, sizeof(err))) == NULL) {
@@ -738,6 +740,33 @@ ts_double(const struct timespec *ts)
 	return (double)ts->tv_sec + (double)ts->tv_nsec / 1e9;
 }
 
+/*
+ * Upstream slot k as the workers see it: up when any worker still tries
+ * it first, the mean of the workers' smoothed RTTs.
+ */
+static void
+upstream_info(struct main_ctx *m, size_t k, const char *name,
+    struct stats_upstream_info *u, uint64_t nowms)
+{
+	uint64_t	 srtt = 0;
+	unsigned	 w, n = 0;
+
+	snprintf(u->name, sizeof(u->name), "%s", name);
+	u->up = 0;
+	for (w = 0; w < m->nworkers; w++) {
+		const struct fwd_upstream *fu = &m->workers[w]->ups[k];
+		uint32_t	 v = STATS_GET(fu->srtt_us);
+
+		if (STATS_GET(fu->down_until_ms) <= nowms)
+			u->up = 1;
+		if (v != 0) {
+			srtt += v;
+			n++;
+		}
+	}
+	u->srtt_ms = n ? (double)srtt / n / 1000.0 : 0;
+}
+
 /* What the daemon looks like now (see stats.h). */
 static void
 snapshot(struct main_ctx *m, struct stats_snapshot *s)
@@ -747,9 +776,9 @@ snapshot(struct main_ctx *m, struct stats_snapshot *s)
 	struct cache_stats	 cs;
 	const struct feed_stats	*st;
 	struct feed_note	*n;
-	uint64_t		 nowms = mono_ms(), srtt;
+	uint64_t		 nowms = mono_ms();
 	size_t			 i, k;
-	unsigned		 w, nsrtt;
+	unsigned		 w;
 
 	memset(s, 0, sizeof(*s));
 	clock_gettime(CLOCK_REALTIME, &now);
@@ -800,50 +829,29 @@ snapshot(struct main_ctx *m, struct stats_snapshot *s)
 		feed_sha256_hex(st, sf->sha256);
 		sf->refresh_s = fc->refresh_ms / 1000;
 	}
-	/* Recursion does not use the forward upstreams. */
-	for (k = 0; g->cfg->mode == RESOLVER_FORWARD &&
-	    k < g->cfg->nupstreams; k++) {
-		struct stats_upstream_info *u = &s->upstreams[k];
-
-		snprintf(u->name, sizeof(u->name), "%s",
-		    g->cfg->upstreams[k].text);
-		srtt = 0;
-		nsrtt = 0;
-		for (w = 0; w < m->nworkers; w++) {
-			struct fwd_upstream *fu = &m->workers[w]->ups[k];
-			uint32_t	 v = STATS_GET(fu->srtt_us);
-
-			if (STATS_GET(fu->down_until_ms) <= nowms)
-				u->up = 1;
-			if (v != 0) {
-				srtt += v;
-				nsrtt++;
-			}
-		}
-		u->srtt_ms = nsrtt ? (double)srtt / nsrtt / 1000.0 : 0;
-	}
-	s->nupstreams = g->cfg->mode == RESOLVER_FORWARD ?
-	    g->cfg->nupstreams : 0;
+	/* Recursion does not use the forward upstreams; it counts in slot 0
+	 * (see recurse.c), never held down. */
 	if (g->cfg->mode == RESOLVER_RECURSE) {
-		/* The recursor counts in slot 0 (see recurse.c). */
-		struct stats_upstream_info *u = &s->upstreams[0];
-
-		snprintf(u->name, sizeof(u->name), "recursion");
-		u->up = 1;
-		srtt = 0;
-		nsrtt = 0;
-		for (w = 0; w < m->nworkers; w++) {
-			uint32_t v = STATS_GET(m->workers[w]->ups[0].srtt_us);
-
-			if (v != 0) {
-				srtt += v;
-				nsrtt++;
-			}
-		}
-		u->srtt_ms = nsrtt ? (double)srtt / nsrtt / 1000.0 : 0;
+		upstream_info(m, 0, "recursion", &s->upstreams[0], nowms);
 		s->nupstreams = 1;
+	} else {
+		for (k = 0; k < g->cfg->nupstreams; k++)
+			upstream_info(m, k, g->cfg->upstreams[k].text,
+			    &s->upstreams[k], nowms);
+		s->nupstreams = g->cfg->nupstreams;
 	}
 	gen_unref(g);
+}
+
+/* A snapshot on the heap (it is large); NULL when out of memory. */
+static struct stats_snapshot *
+snapshot_new(struct main_ctx *m)
+{
+	struct stats_snapshot	*s;
+
+	if ((s = malloc(sizeof(*s))) != NULL)
+		snapshot(m, s);
+	return s;
 }
 
 static int
@@ -852,9 +860,8 @@ render_metrics(void *arg, struct evbuffer *out)
 	struct stats_snapshot	*s;
 	int			 rc;
 
-	if ((s = malloc(sizeof(*s))) == NULL)
+	if ((s = snapshot_new(arg)) == NULL)
 		return -1;
-	snapshot(arg, s);
 	rc = stats_prometheus(s, out);
 	free(s);
 	return rc;
@@ -901,11 +908,10 @@ ctl_status(void *arg, int argc, char *argv[], struct evbuffer *out)
 		evbuffer_add_printf(out, "usage: status\n");
 		return -1;
 	}
-	if ((s = malloc(sizeof(*s))) == NULL) {
+	if ((s = snapshot_new(m)) == NULL) {
 		evbuffer_add_printf(out, "out of memory\n");
 		return -1;
 	}
-	snapshot(m, s);
 	g = daemon_get_gen(m->d);
 	fmt_span(s->now - s->start_time, span, sizeof(span));
 	fmt_time(s->start_time, t1, sizeof(t1));
@@ -982,11 +988,10 @@ ctl_stats(void *arg, int argc, char *argv[], struct evbuffer *out)
 		evbuffer_add_printf(out, "usage: stats\n");
 		return -1;
 	}
-	if ((s = malloc(sizeof(*s))) == NULL) {
+	if ((s = snapshot_new(arg)) == NULL) {
 		evbuffer_add_printf(out, "out of memory\n");
 		return -1;
 	}
-	snapshot(arg, s);
 	rc = stats_json(s, out);
 	free(s);
 	if (rc == 0)

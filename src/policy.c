@@ -225,23 +225,15 @@ policy_feed(struct policy *p, size_t i, const struct policy_build *b,
 	const struct feed_stats	*ws;
 	struct feed_stats	 st;
 	char			 why[512];
-	int			 changed;
 
-	if (old != NULL && b->changed_only) {
-		if (b->check != NULL && !b->check[i]) {
-			p->feeds[i] = feed_ref(old);
-			return 0;
-		}
-		changed = feed_file_changed(old, fc->path);
-		if (changed == 0) {
-			p->feeds[i] = feed_ref(old);
-			return 0;
-		}
+	if (old != NULL && b->check != NULL && !b->check[i]) {
+		p->feeds[i] = feed_ref(old);
+		return 0;
 	}
 	p->feeds[i] = feed_load(fc, b->track_lines, &st, b->report, b->arg,
 	    why, sizeof(why));
 	if (p->feeds[i] == NULL) {
-		if (old != NULL && b->changed_only) {
+		if (old != NULL && b->check != NULL) {
 			/* A refresh: the running version stays. */
 			say(b, "%s:%d:%d: feed '%s': %s; keeping the version "
 			    "loaded before", p->cfg->path, fc->line, fc->col,

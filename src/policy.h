@@ -132,16 +132,15 @@ typedef void (*policy_refuse_fn)(void *arg, const struct config_feed *);
 /*
  * How to build a policy (policy_build()).  prev is the policy in force on
  * a reload (NULL at start).  A feed whose configuration (id, path, format,
- * match) is unchanged is then:
- *   changed_only = 0  read again (a reload reads every feed);
- *   changed_only = 1  shared with prev unless its file changed (device,
- *                     inode, size, mtime, ctime) -- a feed refresh;
- * and a version read again that lost more than the feed's max-shrink
- * share of prev's entries is refused (unless force): prev's version is
- * kept, shared, and the refusal reported ("FILE:LINE:COL: feed 'x': PATH:
- * refused: ...") and passed to refused.  With changed_only, a feed file
- * that cannot be read keeps prev's version likewise; otherwise it fails
- * the build.  *loaded (when not NULL) counts the feeds read and taken.
+ * match) is unchanged is then read again -- every one on a reload (check
+ * NULL), only those flagged in check on a feed refresh (the others are
+ * shared with prev) -- and a version read again that lost more than the
+ * feed's max-shrink share of prev's entries is refused (unless force):
+ * prev's version is kept, shared, and the refusal reported ("FILE:LINE:COL:
+ * feed 'x': PATH: refused: ...") and passed to refused.  On a refresh a
+ * feed file that cannot be read keeps prev's version likewise; on a reload
+ * it fails the build.  *loaded (when not NULL) counts the feeds read and
+ * taken.
  */
 struct policy_build {
 	int			 track_lines;
@@ -150,10 +149,8 @@ struct policy_build {
 	policy_refuse_fn	 refused;
 	void			*arg;
 	const struct policy	*prev;
-	int			 changed_only;
-	const unsigned char	*check;		/* changed_only: feeds whose
-						   files to look at (by config
-						   index); NULL: all */
+	const unsigned char	*check;		/* refresh: the feeds to read
+						   again, by config index */
 	int			 force;
 	size_t			*loaded;
 };

@@ -258,9 +258,10 @@ query_put_header(const struct query *q, int rcode, uint8_t *out,
 	return n;
 }
 
-size_t
-query_build_error(const struct query *q, int rcode, int ede,
-    uint16_t edns_size, uint8_t *out, size_t outsz)
+/* query_build_error() with the EDE's extra text (NULL: none). */
+static size_t
+query_build_error_text(const struct query *q, int rcode, int ede,
+    const char *text, uint16_t edns_size, uint8_t *out, size_t outsz)
 {
 	size_t	 n;
 
@@ -269,8 +270,16 @@ query_build_error(const struct query *q, int rcode, int ede,
 	if (!q->edns.present)
 		return n;
 	wire_put16(out + 10, 1);
-	return query_put_opt(q, (uint8_t)(rcode >> 4), edns_size, ede, NULL, out,
+	return query_put_opt(q, (uint8_t)(rcode >> 4), edns_size, ede, text, out,
 	    n, outsz);
+}
+
+size_t
+query_build_error(const struct query *q, int rcode, int ede,
+    uint16_t edns_size, uint8_t *out, size_t outsz)
+{
+	return query_build_error_text(q, rcode, ede, NULL, edns_size, out,
+	    outsz);
 }
 
 /* Copy the upstream's EDE options (RFC 8914 lets them travel on). */
@@ -454,28 +463,16 @@ query_fail_text(struct query *q, int rcode, int ede, const char *text,
 
 	q->reason = reason;
 	q->rcode = rcode;
-	if ((n = query_put_header(q, rcode, q->w->sbuf, DNS_MAX_UDP)) != 0 &&
-	    q->edns.present) {
-		wire_put16(q->w->sbuf + 10, 1);
-		n = query_put_opt(q, (uint8_t)(rcode >> 4),
-		    q->gen->cfg->edns_buffer_size, ede, text, q->w->sbuf, n,
-		    DNS_MAX_UDP);
-	}
+	if (rcode >= 0)
+		n = query_build_error_text(q, rcode, ede, text,
+		    q->gen->cfg->edns_buffer_size, q->w->sbuf, DNS_MAX_UDP);
 	query_end(q, n > 0 ? q->w->sbuf : NULL, n);
 }
 
 void
 query_fail(struct query *q, int rcode, int ede, const char *reason)
 {
-	size_t	 n = 0;
-
-	q->reason = reason;
-	q->rcode = rcode;
-	if (rcode >= 0)
-		n = query_build_error(q, rcode, ede,
-		    q->gen->cfg->edns_buffer_size, q->w->sbuf,
-		    DNS_MAX_UDP);
-	query_end(q, n > 0 ? q->w->sbuf : NULL, n);
+	query_fail_text(q, rcode, ede, NULL, reason);
 }
 
 /* Over UDP, a reply larger than the client can take is cut to TC=1. */

@@ -3,8 +3,6 @@
  * See recurse.h.
  */
 #include <errno.h>
-#include <stdint.h>
-#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,31 +253,13 @@ static void
 rec_count(struct query *q, int outcome)
 {
 	struct stats_upstream	*su = &q->w->stats.up[REC_SLOT];
-	struct fwd_upstream	*u = &q->w->ups[REC_SLOT];
-	struct timespec		 now;
-	uint64_t		 us;
-	uint32_t		 srtt;
 
-	if (outcome == 0) {
+	if (outcome > 0)
+		fwd_count_answer(q->w, REC_SLOT, &q->fwd.sent);
+	else if (outcome == 0)
 		STATS_INC(su->timeouts);
-		return;
-	}
-	if (outcome < 0) {
+	else
 		STATS_INC(su->failures);
-		return;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	us = (uint64_t)((now.tv_sec - q->fwd.sent.tv_sec) * 1000000 +
-	    (now.tv_nsec - q->fwd.sent.tv_nsec) / 1000);
-	STATS_INC(su->answers);
-	STATS_INC(su->rtt[stats_rtt_bucket(us)]);
-	STATS_ADD(su->rtt_sum_us, us);
-	if (us > UINT32_MAX / 2)
-		us = UINT32_MAX / 2;
-	srtt = STATS_GET(u->srtt_us);
-	srtt = srtt == 0 ? (uint32_t)us : (uint32_t)((srtt * 7ULL + us) / 8);
-	atomic_store_explicit(&u->srtt_us, srtt ? srtt : 1,
-	    memory_order_relaxed);
 }
 
 /* libunbound is done with q (which is not touched if it was cancelled). */
