@@ -8,9 +8,9 @@
  * error in the file.
  *
  * The walk only descends into the fixed shape of the schema (sections,
- * their maps, lists of scalars or of the maps the schema names: feeds,
- * groups, rules), never into arbitrary nodes, so aliases that make a cycle
- * cannot send it into a loop.  List items are named with their index
+ * their maps, lists of scalars or of the maps the schema names: zones,
+ * feeds, groups, rules), never into arbitrary nodes, so aliases that make
+ * a cycle cannot send it into a loop.  List items are named with their index
  * ("policy.groups[0].rules[2].action"); the item being filled is kept in
  * the context, since a handler only gets its name and node.
  *
@@ -41,6 +41,7 @@
 #include "addr.h"
 #include "config.h"
 #include "geo.h"
+#include "zone.h"
 
 #define CONFIG_DNS_PORT		53
 #define CONFIG_RESOLV_CONF	"/etc/resolv.conf"
@@ -54,6 +55,13 @@ struct config_ref {
 	size_t			*slot;		/* in config_rule.(ip)feeds */
 	int			 ip;		/* an answer-ip reference */
 	const char		*id;		/* in the document */
+	yaml_node_t		*node;		/* where it is written */
+	char			 name[CONFIG_NAMELEN];
+};
+
+/* A zone's server, kept for the forwarding-loop check at the end. */
+struct config_zaddr {
+	const struct config_addr *addr;
 	yaml_node_t		*node;		/* where it is written */
 	char			 name[CONFIG_NAMELEN];
 };
@@ -75,6 +83,8 @@ struct config_ctx {
 	 * The list item being read: handlers only get a name and a node,
 	 * so the feed, group and rule they fill in are kept here.
 	 */
+	struct config_zone	*zone;
+	int			 zone_on_bad;	/* an on-* value was wrong */
 	struct config_feed	*feed;
 	struct config_group	*group;
 	struct config_rule	*rule;
@@ -85,6 +95,9 @@ struct config_ctx {
 	int			 ccclient;	/* reading client-country */
 	size_t			 nrefs;
 	size_t			 refs_cap;
+	struct config_zaddr	*zaddrs;	/* to check at the end */
+	size_t			 nzaddrs;
+	size_t			 zaddrs_cap;
 };
 
 /* A word of an enumerated value, e.g. "block" -> RULE_BLOCK. */
@@ -121,6 +134,22 @@ static void	config_mode(struct config_ctx *, const char *, yaml_node_t *);
 static void	config_upstreams(struct config_ctx *, const char *,
 		    yaml_node_t *);
 static void	config_timeout(struct config_ctx *, const char *,
+		    yaml_node_t *);
+static void	config_zones(struct config_ctx *, const char *,
+		    yaml_node_t *);
+static void	config_zone_item(struct config_ctx *, const char *,
+		    yaml_node_t *);
+static void	config_zone_name(struct config_ctx *, const char *,
+		    yaml_node_t *);
+static void	config_zone_forward(struct config_ctx *, const char *,
+		    yaml_node_t *);
+static void	config_zone_local(struct config_ctx *, const char *,
+		    yaml_node_t *);
+static void	config_zone_on_nxdomain(struct config_ctx *, const char *,
+		    yaml_node_t *);
+static void	config_zone_on_nodata(struct config_ctx *, const char *,
+		    yaml_node_t *);
+static void	config_zone_fallback(struct config_ctx *, const char *,
 		    yaml_node_t *);
 static void	config_feeds(struct config_ctx *, const char *,
 		    yaml_node_t *);
@@ -237,6 +266,7 @@ static void	config_feed_shrink(struct config_ctx *, const char *,
 static const struct config_key config_top_keys[] = {
 	{ "server",		config_server },
 	{ "resolver",		config_resolver },
+	{ "zones",		config_zones },
 	{ "feeds",		config_feeds },
 	{ "policy",		config_policy },
 	{ "log",		config_log },
@@ -297,6 +327,16 @@ static const struct config_key config_cache_keys[] = {
 static const struct config_key config_geo_keys[] = {
 	{ "country-db",		config_geo_country },
 	{ "asn-db",		config_geo_asn },
+	{ NULL,			NULL }
+};
+
+static const struct config_key config_zone_keys[] = {
+	{ "name",		config_zone_name },
+	{ "forward",		config_zone_forward },
+	{ "local",		config_zone_local },
+	{ "on-nxdomain",	config_zone_on_nxdomain },
+	{ "on-nodata",		config_zone_on_nodata },
+	{ "fallback",		config_zone_fallback },
 	{ NULL,			NULL }
 };
 
@@ -361,6 +401,7 @@ static const struct config_key config_override_keys[] = {
 };
 
 /* Keys a list item cannot do without. */
+static const char *const config_zone_required[] = { "name", NULL };
 static const char *const config_feed_required[] = { "id", "path", NULL };
 static const char *const config_group_required[] = {
 	"name", "priority", "rules", NULL
@@ -369,6 +410,13 @@ static const char *const config_rule_required[] = {
 	"name", "priority", "match", "action", NULL
 };
 static const char *const config_response_required[] = { "override", NULL };
+
+/* What a forward zone does with a NXDOMAIN or NODATA of its servers. */
+static const struct config_word config_zone_ons[] = {
+	{ "fallback",		1 },
+	{ "answer",		0 },
+	{ NULL,			0 }
+};
 
 static const struct config_word config_formats[] = {
 	{ "auto",		FEED_AUTO },
@@ -2570,6 +2618,318 @@ config_override_ttl(struct config_ctx *ctx, const char *name,
 }
 
 /*
+ * zones:
+ */
+
+static void
+config_zones(struct config_ctx *ctx, const char *name, yaml_node_t *node)
+{
+	struct config	*cfg = ctx->cfg;
+
+	if (!config_is_list(ctx, name, node) || config_len(node) == 0)
+		return;
+	if (config_len(node) > CONFIG_MAX_ZONES) {
+		config_err(ctx, node, "%s: more than %d zones", name,
+		    CONFIG_MAX_ZONES);
+		return;
+	}
+	if ((cfg->zones = config_list_alloc(ctx, name, node,
+	    sizeof(*cfg->zones))) != NULL)
+		config_list_each(ctx, name, node, config_zone_item);
+}
+
+/*
+ * A domain name, any case, with or without the final dot; kept lower case
+ * without it, and in wire form.  The root is no zone: it is what the
+ * default backend (resolver:) serves.
+ */
+static void
+config_zone_name(struct config_ctx *ctx, const char *name, yaml_node_t *node)
+{
+	struct config_zone	*z = ctx->zone, *o;
+	const char		*s, *why;
+	uint8_t			 wire[255];
+	size_t			 len, i;
+
+	if ((s = config_scalar(ctx, name, node)) == NULL)
+		return;
+	if (strcmp(s, ".") == 0) {
+		config_err(ctx, node, "%s: the root is the default backend "
+		    "(resolver:), not a zone", name);
+		return;
+	}
+	if (config_dname(s, wire, &len, &why) == -1) {
+		config_err(ctx, node, "%s: bad name '%s': %s", name, s, why);
+		return;
+	}
+	for (o = ctx->cfg->zones; o < z; o++) {
+		if (o->name != NULL && o->wirelen == len &&
+		    memcmp(o->wire, wire, len) == 0) {
+			config_err(ctx, node, "%s: zone '%s' is already "
+			    "declared at line %d", name, o->name, o->line);
+			return;
+		}
+	}
+	if ((z->name = strdup(s)) == NULL) {
+		config_err(ctx, node, "%s: out of memory", name);
+		return;
+	}
+	for (i = 0; z->name[i] != '\0'; i++)
+		z->name[i] = (char)tolower((unsigned char)z->name[i]);
+	if (i > 0 && z->name[i - 1] == '.')
+		z->name[i - 1] = '\0';
+	memcpy(z->wire, wire, len);
+	z->wirelen = len;
+}
+
+/* Remember a zone's server for config_check_loop(). */
+static void
+config_zaddr_add(struct config_ctx *ctx, const char *name, yaml_node_t *node,
+    const struct config_addr *a)
+{
+	struct config_zaddr	*za;
+	size_t			 cap;
+
+	if (ctx->nzaddrs == ctx->zaddrs_cap) {
+		cap = ctx->zaddrs_cap ? ctx->zaddrs_cap * 2 : 16;
+		if ((za = reallocarray(ctx->zaddrs, cap, sizeof(*za))) ==
+		    NULL) {
+			config_err(ctx, node, "%s: out of memory", name);
+			return;
+		}
+		ctx->zaddrs = za;
+		ctx->zaddrs_cap = cap;
+	}
+	za = &ctx->zaddrs[ctx->nzaddrs++];
+	za->addr = a;
+	za->node = node;
+	snprintf(za->name, sizeof(za->name), "%s", name);
+}
+
+/*
+ * A zone's servers (forward, fallback): 1..CONFIG_MAX_UPSTREAMS addresses
+ * spelled as in resolver.upstreams; "system" is the default backend's.
+ */
+static void
+config_zone_addrs(struct config_ctx *ctx, const char *name, yaml_node_t *node,
+    struct config_addr **out, size_t *nout)
+{
+	yaml_node_t	*item;
+	struct addr	 a;
+	const char	*s, *why;
+	size_t		 i, n;
+
+	if (!config_is_list(ctx, name, node))
+		return;
+	if ((n = config_len(node)) == 0) {
+		config_err(ctx, node, "%s: at least one address is required",
+		    name);
+		return;
+	}
+	if (n > CONFIG_MAX_UPSTREAMS) {
+		config_err(ctx, config_item(ctx, node, CONFIG_MAX_UPSTREAMS),
+		    "%s: more than %d addresses", name, CONFIG_MAX_UPSTREAMS);
+		n = CONFIG_MAX_UPSTREAMS;
+	}
+	if ((*out = calloc(n, sizeof(**out))) == NULL) {
+		config_err(ctx, node, "%s: out of memory", name);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if ((item = config_item(ctx, node, i)) == NULL ||
+		    (s = config_scalar(ctx, name, item)) == NULL)
+			continue;
+		if (strcmp(s, "system") == 0)
+			config_err(ctx, item, "%s: 'system' is only for "
+			    "resolver.upstreams; a zone names its servers",
+			    name);
+		else if (addr_parse(s, CONFIG_DNS_PORT, &a, &why) == -1)
+			config_err(ctx, item, "%s: bad address '%s': %s", name,
+			    s, why);
+		else {
+			config_addr_set(&(*out)[*nout], &a, s);
+			config_zaddr_add(ctx, name, item, &(*out)[*nout]);
+			(*nout)++;
+		}
+	}
+}
+
+static void
+config_zone_forward(struct config_ctx *ctx, const char *name,
+    yaml_node_t *node)
+{
+	config_zone_addrs(ctx, name, node, &ctx->zone->forward,
+	    &ctx->zone->nforward);
+}
+
+static void
+config_zone_fallback(struct config_ctx *ctx, const char *name,
+    yaml_node_t *node)
+{
+	config_zone_addrs(ctx, name, node, &ctx->zone->fallback,
+	    &ctx->zone->nfallback);
+}
+
+static void
+config_zone_on(struct config_ctx *ctx, const char *name, yaml_node_t *node,
+    int *out)
+{
+	int	 v;
+
+	if (config_enum(ctx, name, node, config_zone_ons, &v) == 0)
+		*out = v;
+	else
+		ctx->zone_on_bad = 1;
+}
+
+static void
+config_zone_on_nxdomain(struct config_ctx *ctx, const char *name,
+    yaml_node_t *node)
+{
+	config_zone_on(ctx, name, node, &ctx->zone->on_nxdomain);
+}
+
+static void
+config_zone_on_nodata(struct config_ctx *ctx, const char *name,
+    yaml_node_t *node)
+{
+	config_zone_on(ctx, name, node, &ctx->zone->on_nodata);
+}
+
+/*
+ * The records of a local zone, as written.  They are checked once the
+ * whole zone is read (the name may come after them).  An empty list is a
+ * zone with no names below it: NXDOMAIN for all of them.
+ */
+static void
+config_zone_local(struct config_ctx *ctx, const char *name, yaml_node_t *node)
+{
+	struct config_zone	*z = ctx->zone;
+	yaml_node_t		*item;
+	const char		*s;
+	char			 iname[CONFIG_NAMELEN];
+	size_t			 i, n;
+
+	z->kind = ZONE_LOCAL;
+	if (!config_is_list(ctx, name, node) || (n = config_len(node)) == 0)
+		return;
+	if (n > CONFIG_MAX_LOCAL) {
+		config_err(ctx, config_item(ctx, node, CONFIG_MAX_LOCAL),
+		    "%s: more than %d records", name, CONFIG_MAX_LOCAL);
+		return;
+	}
+	if ((z->local = calloc(n, sizeof(*z->local))) == NULL ||
+	    (z->local_line = calloc(n, sizeof(*z->local_line))) == NULL ||
+	    (z->local_col = calloc(n, sizeof(*z->local_col))) == NULL) {
+		config_err(ctx, node, "%s: out of memory", name);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if ((item = config_item(ctx, node, i)) == NULL)
+			continue;
+		snprintf(iname, sizeof(iname), "%s[%zu]", name, i);
+		if ((s = config_scalar(ctx, iname, item)) == NULL)
+			continue;
+		if ((z->local[z->nlocal] = strdup(s)) == NULL) {
+			config_err(ctx, item, "%s: out of memory", iname);
+			return;
+		}
+		z->local_line[z->nlocal] = (int)item->start_mark.line + 1;
+		z->local_col[z->nlocal] = (int)item->start_mark.column + 1;
+		z->nlocal++;
+	}
+}
+
+/*
+ * Each record of a local zone alone, at its place, then (when each was
+ * fine) the records together: CNAMEs, SOAs.
+ */
+static void
+config_zone_records(struct config_ctx *ctx, const char *name,
+    yaml_node_t *list)
+{
+	struct config_zone	*z = ctx->zone;
+	yaml_node_t		*item;
+	char			 why[512];
+	size_t			 i, n;
+	long			 bad;
+	int			 nerr = ctx->nerr;
+
+	if (z->name == NULL || list->type != YAML_SEQUENCE_NODE ||
+	    (n = config_len(list)) > CONFIG_MAX_LOCAL)
+		return;
+	for (i = 0; i < n; i++) {
+		if ((item = config_item(ctx, list, i)) == NULL ||
+		    item->type != YAML_SCALAR_NODE)
+			continue;
+		if (zone_check_record((const char *)item->data.scalar.value,
+		    z->name, why, sizeof(why)) == -1)
+			config_err(ctx, item, "%s.local[%zu]: %s", name, i,
+			    why);
+	}
+	/* Indexes of z->local are those of the list only when all are in. */
+	if (ctx->nerr != nerr || z->nlocal != n)
+		return;
+	if ((bad = zone_check_records(z->local, z->nlocal, z->name, why,
+	    sizeof(why))) >= 0)
+		config_err_at(ctx, z->local_line[bad], z->local_col[bad],
+		    "%s.local[%ld]: %s", name, bad, why);
+}
+
+/* What can only be checked with the whole zone read (keys in any order). */
+static void
+config_zone_check(struct config_ctx *ctx, const char *name, yaml_node_t *item)
+{
+	static const char *const forward_only[] = {
+		"on-nxdomain", "on-nodata", "fallback", NULL
+	};
+	struct config_zone	*z = ctx->zone;
+	yaml_node_t		*fwd, *loc, *later, *n;
+	size_t			 i;
+
+	fwd = config_get(ctx, item, "forward");
+	loc = config_get(ctx, item, "local");
+	if (fwd == NULL && loc == NULL)
+		config_err(ctx, item, "%s: needs forward (servers to ask) or "
+		    "local (records to answer)", name);
+	else if (fwd != NULL && loc != NULL) {
+		later = fwd->start_mark.index > loc->start_mark.index ? fwd :
+		    loc;
+		config_err(ctx, later, "%s.%s: a zone has forward or local, "
+		    "not both", name, later == fwd ? "forward" : "local");
+	}
+	if (loc != NULL) {
+		for (i = 0; forward_only[i] != NULL; i++)
+			if ((n = config_get(ctx, item, forward_only[i])) !=
+			    NULL)
+				config_err(ctx, n, "%s.%s: only for a forward "
+				    "zone (a local zone's answers are final)",
+				    name, forward_only[i]);
+		config_zone_records(ctx, name, loc);
+	} else if ((n = config_get(ctx, item, "fallback")) != NULL &&
+	    !z->on_nxdomain && !z->on_nodata && !ctx->zone_on_bad)
+		config_err(ctx, n, "%s.fallback: needs on-nxdomain: fallback "
+		    "or on-nodata: fallback", name);
+}
+
+static void
+config_zone_item(struct config_ctx *ctx, const char *name, yaml_node_t *item)
+{
+	struct config_zone	*z;
+
+	z = &ctx->cfg->zones[ctx->cfg->nzones++];
+	z->kind = ZONE_FORWARD;
+	z->line = (int)item->start_mark.line + 1;
+	z->col = (int)item->start_mark.column + 1;
+	ctx->zone = z;
+	ctx->zone_on_bad = 0;
+	config_map(ctx, name, item, config_zone_keys);
+	config_require(ctx, name, item, config_zone_required);
+	config_zone_check(ctx, name, item);
+	ctx->zone = NULL;
+}
+
+/*
  * log:
  */
 
@@ -2670,6 +3030,29 @@ config_check_loop(struct config_ctx *ctx)
 	}
 }
 
+/* The same for the servers of zones (forward and fallback). */
+static void
+config_check_zone_loop(struct config_ctx *ctx)
+{
+	struct config		*cfg = ctx->cfg;
+	struct config_zaddr	*za;
+	char			 buf[ADDR_STRLEN];
+	size_t			 i, j;
+
+	for (i = 0; i < ctx->nzaddrs; i++) {
+		za = &ctx->zaddrs[i];
+		for (j = 0; j < cfg->nlisten; j++) {
+			if (!addr_equal((struct sockaddr *)&za->addr->addr.ss,
+			    (struct sockaddr *)&cfg->listen[j].addr.ss))
+				continue;
+			addr_str(&za->addr->addr, buf, sizeof(buf));
+			config_err(ctx, za->node, "%s: %s is also in "
+			    "server.listen (a forwarding loop)", za->name, buf);
+			break;
+		}
+	}
+}
+
 /* Point each rule at its feeds, now that every feed is known. */
 static void
 config_resolve_feeds(struct config_ctx *ctx)
@@ -2732,6 +3115,7 @@ config_finish(struct config_ctx *ctx)
 	if (!ctx->upstreams_set)
 		config_system(ctx, config_upstreams_name(ctx), NULL);
 	config_check_loop(ctx);
+	config_check_zone_loop(ctx);
 	config_resolve_feeds(ctx);
 	config_check_geo(ctx);
 }
@@ -2823,6 +3207,9 @@ config_parse_file(struct config_ctx *ctx, FILE *fp)
 	free(ctx->refs);
 	ctx->refs = NULL;
 	ctx->nrefs = ctx->refs_cap = 0;
+	free(ctx->zaddrs);
+	ctx->zaddrs = NULL;
+	ctx->nzaddrs = ctx->zaddrs_cap = 0;
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
 }
@@ -2923,6 +3310,7 @@ config_defaults(struct config *cfg)
 	cfg->log_file = NULL;
 	cfg->log_stdout = 1;
 	cfg->log_syslog = 0;
+	cfg->nzones = 0;
 	cfg->nfeeds = 0;
 	cfg->policy_default = RULE_ALLOW;
 	cfg->redirection = REDIR_INSPECT;
@@ -2969,6 +3357,21 @@ config_rule_release(struct config_rule *r)
 }
 
 static void
+config_zone_release(struct config_zone *z)
+{
+	size_t	 i;
+
+	free(z->name);
+	free(z->forward);
+	free(z->fallback);
+	for (i = 0; i < z->nlocal; i++)
+		free(z->local[i]);
+	free(z->local);
+	free(z->local_line);
+	free(z->local_col);
+}
+
+static void
 config_group_release(struct config_group *g)
 {
 	size_t	 i;
@@ -2989,6 +3392,11 @@ config_release(struct config *cfg)
 	cfg->path = NULL;
 	acl_free(cfg->allow_clients);
 	cfg->allow_clients = NULL;
+	for (i = 0; i < cfg->nzones; i++)
+		config_zone_release(&cfg->zones[i]);
+	free(cfg->zones);
+	cfg->zones = NULL;
+	cfg->nzones = 0;
 	for (i = 0; i < cfg->nfeeds; i++) {
 		free(cfg->feeds[i].id);
 		free(cfg->feeds[i].path);

@@ -37,10 +37,16 @@ struct config_ta {
 	int		 line, col;	/* 0: the default */
 };
 
-/* An address with the text the operator wrote (for logs and errors). */
+/*
+ * An address with the text the operator wrote (for logs and errors).  slot
+ * is the address's place in the daemon's upstream table (health and
+ * counters), set when a generation is made from the configuration; the
+ * parser leaves it 0.
+ */
 struct config_addr {
 	struct addr	addr;
 	char		text[ADDR_STRLEN];
+	int		slot;
 };
 
 /* feeds: */
@@ -130,6 +136,31 @@ struct config_rule {
 	int		 line, col;
 };
 
+/* zones: */
+enum zone_kind {
+	ZONE_FORWARD = 0,	/* forward: servers */
+	ZONE_LOCAL		/* local: records */
+};
+
+struct config_zone {
+	char		*name;		/* lower case, no final dot */
+	uint8_t		 wire[255];	/* the same, wire form */
+	size_t		 wirelen;
+	enum zone_kind	 kind;
+	struct config_addr *forward;	/* ZONE_FORWARD: at least one */
+	size_t		 nforward;
+	struct config_addr *fallback;	/* where a fallback asks; none: the
+					   default backend (resolver.mode) */
+	size_t		 nfallback;
+	int		 on_nxdomain;	/* 1: fallback */
+	int		 on_nodata;	/* 1: fallback */
+	char		**local;	/* ZONE_LOCAL: records as written */
+	int		*local_line;	/* where each record is */
+	int		*local_col;
+	size_t		 nlocal;
+	int		 line, col;	/* where the zone is declared */
+};
+
 struct config_group {
 	char		*name;
 	int		 priority;
@@ -148,7 +179,10 @@ struct config_group {
 #define CONFIG_DEFAULT_CONTROL	"/run/dnsward/control.sock"
 #define CONFIG_DEFAULT_MAX_SHRINK 50
 #define CONFIG_METRICS_PORT	9153
-#define CONFIG_MAX_UPSTREAMS	16
+#define CONFIG_MAX_UPSTREAMS	16	/* per list: upstreams, a zone's */
+#define CONFIG_MAX_ZONES	1024
+#define CONFIG_MAX_LOCAL	4096	/* records of one local zone */
+#define CONFIG_LOCAL_TTL	3600	/* a local record without a TTL */
 
 struct config {
 	char		*path;			/* file it came from */
@@ -177,6 +211,10 @@ struct config {
 	size_t		 ntrust_anchors;
 	int		 qname_min;		/* recurse */
 	int		 query_loopback;	/* recurse: ask 127/8, ::1 */
+
+	/* zones: (file order; routing picks the longest match) */
+	struct config_zone *zones;
+	size_t		 nzones;
 
 	/* feeds: */
 	struct config_feed *feeds;
@@ -234,6 +272,9 @@ typedef void (*config_report_fn)(void *arg, const char *msg);
  *   resolver.mode         forward
  *   resolver.upstreams    [system]  (nameservers of /etc/resolv.conf)
  *   resolver.timeout      1500ms
+ *   zones                 none (every name goes to resolver.mode);
+ *                         zones[].on-nxdomain, on-nodata: answer;
+ *                         zones[].fallback: the default backend
  *   log.decisions         stdout
  *   feeds                 none
  *   policy.default        allow

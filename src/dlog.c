@@ -574,6 +574,18 @@ dlog_out_outcome(struct dlog_out *o, const struct dlog_rec *rec)
 		addr_str(&rec->upstream, up, sizeof(up));
 		dlog_out_field(o, "upstream", up);
 	}
+	if (rec->zone_len > 0) {
+		char	 name[WIRE_NAME_STRLEN];
+
+		wire_name_to_str(rec->zone, rec->zone_len, name,
+		    sizeof(name));
+		/* "a.b." as the configuration writes it: "a.b". */
+		if (strlen(name) > 1 && name[strlen(name) - 1] == '.')
+			name[strlen(name) - 1] = '\0';
+		dlog_out_field(o, "zone", name);
+	}
+	if (rec->fallback)
+		dlog_out_str(o, ",\"fallback\":true");
 	if (rec->cache != NULL)
 		dlog_out_field(o, "cache", rec->cache);
 	dlog_out_key(o, "latency_us");

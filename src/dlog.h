@@ -74,6 +74,9 @@ struct dlog_rec {
 	uint32_t	answer_asn;		/* 0: none */
 
 	int		recursion;	/* upstream: "recursion" */
+	uint8_t		zone[255];	/* the zone that routed it (wire) */
+	uint8_t		zone_len;	/* 0: none (the default backend) */
+	int		fallback;	/* a zone's fallback answered */
 	int		has_upstream;
 	struct addr	upstream;	/* the upstream that answered / last tried */
 	uint32_t	latency_us;	/* receipt to reply (or drop) */

@@ -147,7 +147,6 @@ fwd_accept(const struct query *q, const uint8_t *resp, size_t len,
 static void
 fwd_order(struct query *q)
 {
-	const struct config	*cfg = q->gen->cfg;
 	struct timespec		 now;
 	size_t			 i;
 	int			 pass;
@@ -155,8 +154,9 @@ fwd_order(struct query *q)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	q->fwd.norder = 0;
 	for (pass = 0; pass < 2; pass++)
-		for (i = 0; i < cfg->nupstreams; i++) {
-			int down = ts_before(&now, &q->w->ups[i].down_until);
+		for (i = 0; i < q->fwd.nups; i++) {
+			int down = ts_before(&now,
+			    &q->w->ups[q->fwd.ups[i].slot].down_until);
 
 			if (down == pass)
 				q->fwd.order[q->fwd.norder++] = (uint8_t)i;
@@ -164,12 +164,16 @@ fwd_order(struct query *q)
 }
 
 void
-fwd_start(struct query *q)
+fwd_start(struct query *q, const struct config_addr *ups, size_t n)
 {
-	const struct config	*cfg = q->gen->cfg;
-	long			 total = (long)cfg->timeout_ms *
-				    (long)cfg->nupstreams;
+	long	 total;
 
+	if (n > CONFIG_MAX_UPSTREAMS)
+		n = CONFIG_MAX_UPSTREAMS;
+	q->fwd.ups = ups;
+	q->fwd.nups = (uint8_t)n;
+	q->recursion = 0;		/* the log names the last backend */
+	total = (long)q->gen->cfg->timeout_ms * (long)n;
 	q->fwd.fd = -1;
 	q->fwd.bev = NULL;
 	q->fwd.pos = 0;
@@ -231,11 +235,12 @@ fwd_count_answer(struct worker *w, int slot, const struct timespec *sent)
 static void
 fwd_mark(struct query *q, int ok, int how)
 {
-	struct fwd_upstream	*u = &q->w->ups[q->fwd.last_up];
-	struct stats_upstream	*su = &q->w->stats.up[q->fwd.last_up];
+	int			 slot = q->fwd.ups[q->fwd.last_up].slot;
+	struct fwd_upstream	*u = &q->w->ups[slot];
+	struct stats_upstream	*su = &q->w->stats.up[slot];
 
 	if (ok) {
-		fwd_count_answer(q->w, q->fwd.last_up, &q->fwd.sent);
+		fwd_count_answer(q->w, slot, &q->fwd.sent);
 		u->fails = 0;
 		return;
 	}
@@ -300,7 +305,7 @@ fwd_udp_read(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 		/* Not ours (late, spoofed or broken): keep waiting. */
-		w->ups[q->fwd.last_up].bogus++;
+		w->ups[q->fwd.ups[q->fwd.last_up].slot].bogus++;
 	}
 }
 
@@ -386,7 +391,7 @@ fwd_tcp_read(struct bufferevent *bev, void *arg)
 	evbuffer_remove(in, q->w->rbuf, len);
 	if (!fwd_accept(q, q->w->rbuf, len, &edns)) {
 		/* One connection, one query: anything else is broken. */
-		q->w->ups[q->fwd.last_up].bogus++;
+		q->w->ups[q->fwd.ups[q->fwd.last_up].slot].bogus++;
 		fwd_next(q, FAIL_ERROR);
 		return;
 	}
@@ -447,14 +452,14 @@ fwd_try(struct query *q)
 		ms = (long)cfg->timeout_ms;
 	i = q->fwd.order[q->fwd.pos];
 	q->fwd.last_up = i;
-	STATS_INC(q->w->stats.up[i].queries);
+	STATS_INC(q->w->stats.up[q->fwd.ups[i].slot].queries);
 	clock_gettime(CLOCK_MONOTONIC, &q->fwd.sent);
 	q->fwd.id = fwd_random16();
 	fwd_build_query(q, q->fwd.id, cfg->edns_buffer_size);
 	if (q->fwd.tcp)
-		rc = fwd_tcp_send(q, &cfg->upstreams[i].addr, ms);
+		rc = fwd_tcp_send(q, &q->fwd.ups[i].addr, ms);
 	else
-		rc = fwd_udp_send(q, &cfg->upstreams[i].addr, ms);
+		rc = fwd_udp_send(q, &q->fwd.ups[i].addr, ms);
 	if (rc == -1)
 		fwd_next(q, FAIL_ERROR);
 }

@@ -37,6 +37,10 @@ struct fwd {
 	struct event		 ev_read;	/* UDP readable */
 	struct event		 ev_timer;	/* per-try timeout */
 	struct bufferevent	*bev;		/* TCP try, NULL when none */
+	const struct config_addr *ups;		/* the servers asked (the
+						   default upstreams, a zone's,
+						   a fallback's) */
+	uint8_t			 nups;
 	uint16_t		 id;		/* ID sent upstream */
 	uint8_t			 order[CONFIG_MAX_UPSTREAMS];
 	uint8_t			 norder;
@@ -46,12 +50,12 @@ struct fwd {
 	uint16_t		 pktlen;
 	struct timespec		 deadline;	/* monotonic */
 	struct timespec		 sent;		/* this try's start */
-	int			 last_up;	/* upstream index, -1 none */
+	int			 last_up;	/* index into ups, -1 none */
 };
 
 /*
- * Health of one upstream as seen by one worker (its counters are in the
- * worker's struct stats_counters).  srtt_us and down_until_ms are written
+ * Health of one upstream slot as seen by one worker (its counters are in
+ * the worker's struct stats_counters; slots: see stats.h).  srtt_us and down_until_ms are written
  * by the worker only and read by the main thread (status, metrics).
  */
 struct fwd_upstream {
@@ -63,10 +67,12 @@ struct fwd_upstream {
 };
 
 /*
- * Start forwarding q (which must be held: not the worker's scratch query).
- * The query ends later through query_answer() or query_fail().
+ * Start forwarding q (which must be held: not the worker's scratch query)
+ * to the servers ups[0..n) (in q's generation's configuration: their
+ * slots are set).  The query ends later through query_resolved() or
+ * query_unresolved().
  */
-void	fwd_start(struct query *q);
+void	fwd_start(struct query *q, const struct config_addr *ups, size_t n);
 
 /*
  * Count an accepted answer of upstream slot (of worker w) sent at *sent:

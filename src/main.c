@@ -47,6 +47,7 @@
 #include "stats.h"
 #include "wire.h"
 #include "server.h"
+#include "zone.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION	"0.1.0"
@@ -65,6 +66,25 @@ struct feed_note {
 	uint64_t		 next_check_ms;	/* refresh: monotonic */
 	int			 has_refused;	/* refused_file is set */
 	struct feed_file	 refused_file;	/* the last version refused */
+};
+
+/*
+ * The daemon's upstream slots (see stats.h); main thread only.  Slot 0 is
+ * recursion; an address keeps its slot for the daemon's life unless the
+ * table fills, when a slot no configuration in force uses is given to the
+ * new address and the counts it had are subtracted from then on.
+ */
+struct upslot {
+	struct addr		 addr;
+	char			 name[ADDR_STRLEN];
+	unsigned		 mark;		/* last assignment using it */
+	struct stats_upstream_sum base;	/* counts of an earlier address */
+};
+
+struct upslots {
+	struct upslot		 s[STATS_MAX_UPSTREAMS];
+	size_t			 n;		/* in use: [0, n) */
+	unsigned		 mark;
 };
 
 struct main_ctx {
@@ -87,7 +107,138 @@ struct main_ctx {
 	struct metrics		*metrics;
 	struct evbuffer		*out;		/* a control reply being
 						   written, or NULL */
+	struct upslots		 slots;
 };
+
+typedef void	(*addr_fn)(void *, struct config_addr *);
+
+/* Call fn for every address cfg forwards to: upstreams, then zones'. */
+static void
+config_each_addr(struct config *cfg, addr_fn fn, void *arg)
+{
+	size_t	 i, j;
+
+	for (i = 0; i < cfg->nupstreams; i++)
+		fn(arg, &cfg->upstreams[i]);
+	for (i = 0; i < cfg->nzones; i++) {
+		for (j = 0; j < cfg->zones[i].nforward; j++)
+			fn(arg, &cfg->zones[i].forward[j]);
+		for (j = 0; j < cfg->zones[i].nfallback; j++)
+			fn(arg, &cfg->zones[i].fallback[j]);
+	}
+}
+
+struct slot_job {
+	struct upslots		*t;
+	struct main_ctx		*m;		/* NULL: no workers (-t) */
+	int			 pass;
+	int			 full;
+};
+
+/* The slot of ca's address (marked as used), or -1. */
+static int
+slot_find(struct upslots *t, const struct config_addr *ca)
+{
+	size_t	 i;
+
+	for (i = 1; i < t->n; i++)
+		if (addr_equal((const struct sockaddr *)&t->s[i].addr.ss,
+		    (const struct sockaddr *)&ca->addr.ss)) {
+			t->s[i].mark = t->mark;
+			return (int)i;
+		}
+	return -1;
+}
+
+/* The counts of slot k summed over the workers. */
+static void
+slot_sum(struct main_ctx *m, size_t k, struct stats_upstream_sum *out)
+{
+	struct stats_sum	*sum;
+	unsigned		 w;
+
+	memset(out, 0, sizeof(*out));
+	if (m == NULL || (sum = calloc(1, sizeof(*sum))) == NULL)
+		return;
+	for (w = 0; w < m->nworkers; w++)
+		stats_sum_add(sum, &m->workers[w]->stats);
+	*out = sum->up[k];
+	free(sum);
+}
+
+static void
+slot_assign(void *arg, struct config_addr *ca)
+{
+	struct slot_job	*j = arg;
+	struct upslots	*t = j->t;
+	size_t		 i;
+
+	if (j->pass == 0 || (ca->slot = slot_find(t, ca)) != -1)
+		return;
+	if (t->n < STATS_MAX_UPSTREAMS)
+		i = t->n++;
+	else {
+		for (i = 1; i < t->n && t->s[i].mark == t->mark; i++)
+			;
+		if (i == t->n) {
+			j->full = 1;
+			ca->slot = 0;
+			return;
+		}
+		log_info("upstream %s takes the slot of %s, which no "
+		    "configuration uses any more", ca->text, t->s[i].name);
+	}
+	slot_sum(j->m, i, &t->s[i].base);
+	t->s[i].addr = ca->addr;
+	snprintf(t->s[i].name, sizeof(t->s[i].name), "%s", ca->text);
+	t->s[i].mark = t->mark;
+	ca->slot = (int)i;
+}
+
+/* Mark the slots cfg uses (cfg may be in use: nothing is written). */
+static void
+slot_mark(void *arg, struct config_addr *ca)
+{
+	struct slot_job	*j = arg;
+
+	(void)slot_find(j->t, ca);
+}
+
+/*
+ * Give every address of cfg its slot in t (m: the running daemon, whose
+ * workers' counts a reused slot starts from; NULL for -t).  -1 with a
+ * message in err when cfg names more distinct addresses than there are
+ * slots.
+ */
+static int
+slots_assign(struct upslots *t, struct main_ctx *m, struct config *cfg,
+    char *err, size_t errsz)
+{
+	struct slot_job	 j = { t, m, 0, 0 };
+	struct gen	*cur;
+
+	if (t->n == 0) {
+		snprintf(t->s[0].name, sizeof(t->s[0].name), "recursion");
+		t->n = 1;
+	}
+	t->mark++;
+	/* The generation in force keeps its slots whatever happens. */
+	if (m != NULL) {
+		cur = daemon_get_gen(m->d);
+		config_each_addr(cur->cfg, slot_mark, &j);
+		gen_unref(cur);
+	}
+	config_each_addr(cfg, slot_mark, &j);
+	j.pass = 1;
+	config_each_addr(cfg, slot_assign, &j);
+	if (j.full) {
+		snprintf(err, errsz, "%s: more than %d distinct upstream, zone "
+		    "and fallback server addresses", cfg->path,
+		    STATS_MAX_UPSTREAMS - 1);
+		return -1;
+	}
+	return 0;
+}
 
 static void
 usage(FILE *f)
@@ -309,6 +460,47 @@ upstreams_differ(const struct config *a, const struct config *b)
 	for (i = 0; i < a->nupstreams; i++)
 		if (strcmp(a->upstreams[i].text, b->upstreams[i].text) != 0)
 			return 1;
+	return 0;
+}
+
+static int
+addrs_differ(const struct config_addr *a, size_t na,
+    const struct config_addr *b, size_t nb)
+{
+	size_t	 i;
+
+	if (na != nb)
+		return 1;
+	for (i = 0; i < na; i++)
+		if (strcmp(a[i].text, b[i].text) != 0)
+			return 1;
+	return 0;
+}
+
+/* Do the two configurations route any name differently? */
+static int
+zones_differ(const struct config *a, const struct config *b)
+{
+	const struct config_zone *x, *y;
+	size_t		 i, j;
+
+	if (a->nzones != b->nzones)
+		return 1;
+	for (i = 0; i < a->nzones; i++) {
+		x = &a->zones[i];
+		y = &b->zones[i];
+		if (strcmp(x->name, y->name) != 0 || x->kind != y->kind ||
+		    x->on_nxdomain != y->on_nxdomain ||
+		    x->on_nodata != y->on_nodata || x->nlocal != y->nlocal ||
+		    addrs_differ(x->forward, x->nforward, y->forward,
+		    y->nforward) ||
+		    addrs_differ(x->fallback, x->nfallback, y->fallback,
+		    y->nfallback))
+			return 1;
+		for (j = 0; j < x->nlocal; j++)
+			if (strcmp(x->local[j], y->local[j]) != 0)
+				return 1;
+	}
 	return 0;
 }
 
@@ -564,6 +756,7 @@ reload(struct main_ctx *m, int force)
 	struct policy_build	 b;
 	struct gen		*cur, *g;
 	struct config		*nc;
+	struct zones		*zones = NULL;
 	struct policy		*p;
 	char			 err[1024];
 	int			 nerr = 0;
@@ -589,6 +782,14 @@ reload(struct main_ctx *m, int force)
 		    "in force", cur->number);
 		goto fail;
 	}
+	if (slots_assign(&m->slots, m, nc, err, sizeof(err)) == -1 ||
+	    (nc->nzones > 0 &&
+	    (zones = zones_build(nc, err, sizeof(err))) == NULL)) {
+		say(m, 1, "%s", err);
+		say(m, 1, "reload failed: generation %u stays in force",
+		    cur->number);
+		goto fail;
+	}
 	build_init(&b, m, cur->policy);
 	b.force = force;
 	if ((p = build_low(nc, &b, err, sizeof(err))) == NULL) {
@@ -597,7 +798,7 @@ reload(struct main_ctx *m, int force)
 		    "loaded; generation %u stays in force", cur->number);
 		goto fail;
 	}
-	if ((g = gen_new(nc, p, cur->number + 1)) == NULL) {
+	if ((g = gen_new(nc, zones, p, cur->number + 1)) == NULL) {
 		policy_free(p);
 		say(m, 1, "reload failed: out of memory; generation %u stays "
 		    "in force", cur->number);
@@ -605,6 +806,13 @@ reload(struct main_ctx *m, int force)
 	}
 	daemon_set_gen(m->d, g);
 	wake_workers(m);
+	/*
+	 * Answers in the cache were routed by the old zones (and composed
+	 * from them): with other zones, none of them can be trusted.
+	 */
+	if (m->d->cache != NULL && zones_differ(cur->cfg, nc))
+		say(m, 0, "reload: zones changed: %zu cached answers flushed",
+		    cache_flush(m->d->cache, NULL, 0));
 	m->reloads_ok++;
 	clock_gettime(CLOCK_REALTIME, &m->last_reload);
 	say(m, 0, "reload: generation %u in force (%zu feed%s, %zu group%s)",
@@ -614,6 +822,7 @@ reload(struct main_ctx *m, int force)
 	gen_unref(cur);
 	return 0;
 fail:
+	zones_free(zones);
 	if (nc != NULL) {
 		config_release(nc);
 		free(nc);
@@ -767,6 +976,90 @@ upstream_info(struct main_ctx *m, size_t k, const char *name,
 	u->srtt_ms = n ? (double)srtt / n / 1000.0 : 0;
 }
 
+struct shown {
+	struct main_ctx		*m;
+	struct stats_snapshot	*s;
+	struct stats_upstream_sum *all;	/* by slot */
+	unsigned char		 seen[STATS_MAX_UPSTREAMS];
+	uint64_t		 nowms;
+};
+
+static void
+upstream_less(struct stats_upstream_sum *a,
+    const struct stats_upstream_sum *b)
+{
+	size_t	 i;
+
+	a->queries -= b->queries;
+	a->answers -= b->answers;
+	a->failures -= b->failures;
+	a->timeouts -= b->timeouts;
+	for (i = 0; i < STATS_RTT_BUCKETS; i++)
+		a->rtt[i] -= b->rtt[i];
+	a->rtt_sum_us -= b->rtt_sum_us;
+}
+
+/* Show slot k (once) as the snapshot's next upstream, named name. */
+static void
+upstream_show(struct shown *sh, size_t k, const char *name)
+{
+	struct stats_snapshot	*s = sh->s;
+	size_t			 i = s->nupstreams;
+
+	if (k >= STATS_MAX_UPSTREAMS || sh->seen[k] ||
+	    i >= STATS_MAX_UPSTREAMS)
+		return;
+	sh->seen[k] = 1;
+	upstream_info(sh->m, k, name, &s->upstreams[i], sh->nowms);
+	s->sum.up[i] = sh->all[k];
+	upstream_less(&s->sum.up[i], &sh->m->slots.s[k].base);
+	s->nupstreams++;
+}
+
+static void
+upstream_show_addr(void *arg, struct config_addr *ca)
+{
+	struct shown	*sh = arg;
+
+	upstream_show(sh, (size_t)ca->slot, sh->m->slots.s[ca->slot].name);
+}
+
+/*
+ * The upstreams of the configuration in force, in its order: recursion
+ * (recurse mode), the forward upstreams, then each zone's servers and
+ * fallback servers, an address once.  s->sum.up is by slot until here.
+ */
+static void
+snapshot_upstreams(struct main_ctx *m, struct config *cfg,
+    struct stats_snapshot *s, uint64_t nowms)
+{
+	struct shown	 sh;
+	size_t		 i, j;
+
+	memset(&sh, 0, sizeof(sh));
+	sh.m = m;
+	sh.s = s;
+	sh.nowms = nowms;
+	if ((sh.all = malloc(sizeof(s->sum.up))) == NULL)
+		return;
+	memcpy(sh.all, s->sum.up, sizeof(s->sum.up));
+	memset(s->sum.up, 0, sizeof(s->sum.up));
+	s->nupstreams = 0;
+	/* Recursion counts in its own slot, never held down. */
+	if (cfg->mode == RESOLVER_RECURSE)
+		upstream_show(&sh, STATS_SLOT_RECURSION, "recursion");
+	else
+		for (i = 0; i < cfg->nupstreams; i++)
+			upstream_show_addr(&sh, &cfg->upstreams[i]);
+	for (i = 0; i < cfg->nzones; i++) {
+		for (j = 0; j < cfg->zones[i].nforward; j++)
+			upstream_show_addr(&sh, &cfg->zones[i].forward[j]);
+		for (j = 0; j < cfg->zones[i].nfallback; j++)
+			upstream_show_addr(&sh, &cfg->zones[i].fallback[j]);
+	}
+	free(sh.all);
+}
+
 /* What the daemon looks like now (see stats.h). */
 static void
 snapshot(struct main_ctx *m, struct stats_snapshot *s)
@@ -777,7 +1070,7 @@ snapshot(struct main_ctx *m, struct stats_snapshot *s)
 	const struct feed_stats	*st;
 	struct feed_note	*n;
 	uint64_t		 nowms = mono_ms();
-	size_t			 i, k;
+	size_t			 i;
 	unsigned		 w;
 
 	memset(s, 0, sizeof(*s));
@@ -829,17 +1122,7 @@ snapshot(struct main_ctx *m, struct stats_snapshot *s)
 		feed_sha256_hex(st, sf->sha256);
 		sf->refresh_s = fc->refresh_ms / 1000;
 	}
-	/* Recursion does not use the forward upstreams; it counts in slot 0
-	 * (see recurse.c), never held down. */
-	if (g->cfg->mode == RESOLVER_RECURSE) {
-		upstream_info(m, 0, "recursion", &s->upstreams[0], nowms);
-		s->nupstreams = 1;
-	} else {
-		for (k = 0; k < g->cfg->nupstreams; k++)
-			upstream_info(m, k, g->cfg->upstreams[k].text,
-			    &s->upstreams[k], nowms);
-		s->nupstreams = g->cfg->nupstreams;
-	}
+	snapshot_upstreams(m, g->cfg, s, nowms);
 	gen_unref(g);
 }
 
@@ -1109,12 +1392,66 @@ explain_add_answer(struct explain_req *r, const char *text, FILE *errf)
 	return 0;
 }
 
+static void
+explain_addrs(const struct config_addr *a, size_t n, FILE *out)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		fprintf(out, "%s%s", i ? ", " : "", a[i].text);
+}
+
+/* Where a name that is not blocked is resolved (zones, then default). */
+static void
+explain_route(const struct config *cfg, const struct zones *zs,
+    const uint8_t *name, size_t len, FILE *out)
+{
+	const struct zone		*z;
+	const struct config_zone	*zc;
+	uint8_t				 lname[DNS_MAX_NAME];
+
+	memcpy(lname, name, len);
+	wire_name_lower(lname, len);
+	z = zs != NULL ? zones_find(zs, lname, len) : NULL;
+	if (z == NULL) {
+		fprintf(out, "resolved by the default backend: ");
+		if (cfg->mode == RESOLVER_RECURSE)
+			fprintf(out, "recursion\n");
+		else {
+			fprintf(out, "forward to ");
+			explain_addrs(cfg->upstreams, cfg->nupstreams, out);
+			fprintf(out, "\n");
+		}
+		return;
+	}
+	zc = zone_config(z);
+	if (zc->kind == ZONE_LOCAL) {
+		fprintf(out, "answered by local zone '%s' (%zu record%s)\n",
+		    zc->name, zc->nlocal, zc->nlocal == 1 ? "" : "s");
+		return;
+	}
+	fprintf(out, "resolved by zone '%s': forward to ", zc->name);
+	explain_addrs(zc->forward, zc->nforward, out);
+	if (zc->on_nxdomain || zc->on_nodata) {
+		fprintf(out, "; %s%s%s: fallback to ",
+		    zc->on_nxdomain ? "NXDOMAIN" : "",
+		    zc->on_nxdomain && zc->on_nodata ? " and " : "",
+		    zc->on_nodata ? "NODATA" : "");
+		if (zc->nfallback > 0)
+			explain_addrs(zc->fallback, zc->nfallback, out);
+		else
+			fprintf(out, "the default backend");
+	}
+	fprintf(out, "\n");
+}
+
 /*
  * Explain r against policy p (the running one, or one loaded for
- * --explain).  0, or 1 with a message on errf.
+ * --explain) and the zones zs of cfg.  0, or 1 with a message on errf.
  */
 static int
-explain_with(const struct policy *p, const struct explain_req *r, FILE *out,
+explain_with(const struct config *cfg, const struct zones *zs,
+    const struct policy *p, const struct explain_req *r, FILE *out,
     FILE *errf)
 {
 	struct policy_query	 pq;
@@ -1161,6 +1498,8 @@ explain_with(const struct policy *p, const struct explain_req *r, FILE *out,
 		policy_explain(p, &pq, out, &res);
 		explain_verdict(&res, out);
 	}
+	if (res.verdict != POLICY_BLOCK)
+		explain_route(cfg, zs, wire, len, out);
 	fprintf(out, "(answers are checked again: CNAME/DNAME targets by the "
 	    "rules that inspect redirections%s)\n",
 	    policy_has_answer_rules(p) && r->naddrs == 0 ? ", addresses by "
@@ -1172,12 +1511,22 @@ static int
 explain(const struct config *cfg, const struct explain_req *r)
 {
 	struct policy	*p;
+	struct zones	*zs = NULL;
+	char		 err[1024];
 	int		 rc;
 
-	if ((p = load_policy(cfg, 1, stdout)) == NULL)
+	if (cfg->nzones > 0 && (zs = zones_build(cfg, err,
+	    sizeof(err))) == NULL) {
+		fprintf(stderr, "%s\n", err);
 		return 1;
-	rc = explain_with(p, r, stdout, stderr);
+	}
+	if ((p = load_policy(cfg, 1, stdout)) == NULL) {
+		zones_free(zs);
+		return 1;
+	}
+	rc = explain_with(cfg, zs, p, r, stdout, stderr);
 	policy_free(p);
+	zones_free(zs);
 	return rc;
 }
 
@@ -1226,7 +1575,7 @@ ctl_explain(void *arg, int argc, char *argv[], struct evbuffer *out)
 		goto usage;
 	g = daemon_get_gen(m->d);
 	fprintf(f, "policy generation %u\n", g->number);
-	rc = explain_with(g->policy, &r, f, f);
+	rc = explain_with(g->cfg, g->zones, g->policy, &r, f, f);
 	gen_unref(g);
 	goto done;
 usage:
@@ -1384,6 +1733,7 @@ run(const char *path, struct config *boot)
 	struct dlog_sinks	 sinks;
 	struct config		*cfg;
 	struct policy		*policy;
+	struct zones		*zones = NULL;
 	struct passwd		*pw;
 	struct gen		*g;
 	struct event		*ev[4];
@@ -1412,9 +1762,13 @@ run(const char *path, struct config *boot)
 		fatalx("libevent: no thread support");
 	signal(SIGPIPE, SIG_IGN);
 	pw = run_as(cfg);
+	if (slots_assign(&m.slots, NULL, cfg, err, sizeof(err)) == -1 ||
+	    (cfg->nzones > 0 &&
+	    (zones = zones_build(cfg, err, sizeof(err))) == NULL))
+		fatalx("%s", err);
 	if ((policy = load_policy(cfg, 0, stderr)) == NULL)
 		exit(1);
-	if ((g = gen_new(cfg, policy, 1)) == NULL)
+	if ((g = gen_new(cfg, zones, policy, 1)) == NULL)
 		fatalx("out of memory");
 	daemon_set_gen(&d, g);
 	if (cfg->cache_size > 0) {
@@ -1517,6 +1871,8 @@ run(const char *path, struct config *boot)
 static int
 check_config(struct config *cfg, const char *path)
 {
+	static struct upslots slots;
+	struct zones	*zones = NULL;
 	struct policy	*p;
 	char		 err[1024];
 
@@ -1532,6 +1888,13 @@ check_config(struct config *cfg, const char *path)
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
+	if (slots_assign(&slots, NULL, cfg, err, sizeof(err)) == -1 ||
+	    (cfg->nzones > 0 &&
+	    (zones = zones_build(cfg, err, sizeof(err))) == NULL)) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	zones_free(zones);
 	if ((p = load_policy(cfg, 0, stdout)) == NULL)
 		return 1;
 	policy_free(p);
@@ -1542,10 +1905,12 @@ check_config(struct config *cfg, const char *path)
 		snprintf(err, sizeof(err), "%zu upstream%s", cfg->nupstreams,
 		    cfg->nupstreams == 1 ? "" : "s");
 	printf("%s: configuration OK: %zu listen address%s, %s, "
-	    "%zu allowed client network%s, %zu feed%s, %zu group%s\n", path,
+	    "%zu allowed client network%s, %zu zone%s, %zu feed%s, "
+	    "%zu group%s\n", path,
 	    cfg->nlisten, cfg->nlisten == 1 ? "" : "es", err,
 	    acl_count(cfg->allow_clients),
-	    acl_count(cfg->allow_clients) == 1 ? "" : "s", cfg->nfeeds,
+	    acl_count(cfg->allow_clients) == 1 ? "" : "s", cfg->nzones,
+	    cfg->nzones == 1 ? "" : "s", cfg->nfeeds,
 	    cfg->nfeeds == 1 ? "" : "s", cfg->ngroups,
 	    cfg->ngroups == 1 ? "" : "s");
 	return 0;

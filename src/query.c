@@ -3,6 +3,7 @@
  * See query.h.
  */
 #include <stddef.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -17,6 +18,7 @@
 #include "respond.h"
 #include "server.h"
 #include "wire.h"
+#include "zone.h"
 
 /* RFC 8914 info-codes used here. */
 #define EDE_STALE		3
@@ -26,6 +28,8 @@
 #define EDE_NO_REACHABLE	22
 
 static int	query_stale(struct query *);
+static void	query_routed(struct query *, uint8_t *, size_t,
+		    const struct wire_edns *);
 
 typedef enum query_stage (*stage_fn)(struct query *, const uint8_t *,
     size_t, struct query_verdict *);
@@ -344,10 +348,12 @@ query_rewrite(const struct query *q, const uint8_t *resp, size_t len,
 		return 0;
 	/*
 	 * The client's ID, RD, CD and name case; RA set (we recurse for it);
-	 * AA cleared (a forwarded answer is not authoritative); AD as the
-	 * upstream said.
+	 * AA cleared (a forwarded answer is not authoritative) unless a local
+	 * zone made it; AD as the upstream said.
 	 */
 	out[3] |= resp[3] & 0x20;
+	if (q->local)
+		out[2] |= resp[2] & 0x04;	/* a local zone's own: AA */
 	if (!q->edns.do_bit && !q->ad)
 		out[3] &= ~0x20;		/* RFC 6840 5.8 */
 	memcpy(out + 6, resp + 6, 6);		/* AN, NS, AR counts */
@@ -419,9 +425,16 @@ fill_record(const struct query *q, struct dlog_rec *r)
 		}
 	}
 	r->recursion = q->recursion;
+	r->fallback = q->fallback;
+	if (q->zone_log != NULL) {
+		const struct config_zone *zc = zone_config(q->zone_log);
+
+		memcpy(r->zone, zc->wire, zc->wirelen);
+		r->zone_len = (uint8_t)zc->wirelen;
+	}
 	if (q->fwd.last_up >= 0) {
 		r->has_upstream = 1;
-		r->upstream = q->gen->cfg->upstreams[q->fwd.last_up].addr;
+		r->upstream = q->fwd.ups[q->fwd.last_up].addr;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	us = (int64_t)(now.tv_sec - q->t_mono.tv_sec) * 1000000 +
@@ -438,6 +451,8 @@ query_end(struct query *q, const uint8_t *pkt, size_t len)
 
 	struct stats_counters *st = &q->w->stats;
 
+	free(q->prev);
+	q->prev = NULL;
 	if (pkt != NULL && len > 0)
 		server_send(q, pkt, len);
 	else
@@ -659,8 +674,9 @@ query_answer(struct query *q, uint8_t *resp, size_t len,
 }
 
 /*
- * The cache key of what q asks upstream: the lower-cased query name, or a
- * CNAME override's target lower-cased into name.
+ * The cache key of q's answer: the lower-cased query name, or a CNAME
+ * override's target lower-cased into name.  A hop's target has no key of
+ * its own: the answer composed from it is kept under the base name.
  */
 static void
 query_cache_key(const struct query *q, struct cache_key *k, uint8_t *name)
@@ -668,7 +684,7 @@ query_cache_key(const struct query *q, struct cache_key *k, uint8_t *name)
 	const uint8_t	*un;
 	size_t		 len;
 
-	un = query_upstream_name(q, &len);
+	un = query_base_name(q, &len);
 	if (q->chase) {
 		memcpy(name, un, len);
 		wire_name_lower(name, len);
@@ -681,16 +697,101 @@ query_cache_key(const struct query *q, struct cache_key *k, uint8_t *name)
 	k->flags = (q->edns.do_bit ? CACHE_DO : 0) | (q->cd ? CACHE_CD : 0);
 }
 
+/* The zone the name resolved now belongs to (NULL: the default). */
+static const struct zone *
+query_find_zone(const struct query *q)
+{
+	uint8_t		 name[DNS_MAX_NAME];
+	const uint8_t	*un;
+	size_t		 len;
+
+	if (q->gen->zones == NULL)
+		return NULL;
+	un = query_upstream_name(q, &len);
+	memcpy(name, un, len);
+	wire_name_lower(name, len);
+	return zones_find(q->gen->zones, name, len);
+}
+
+/*
+ * Ask the backend of the name resolved now (q is held): the forward zone's
+ * servers, its fallback servers, or the default (forward upstreams or
+ * recursion).
+ */
+static void
+query_ask(struct query *q)
+{
+	const struct config		*cfg = q->gen->cfg;
+	const struct config_zone	*zc;
+
+	zc = q->zone != NULL ? zone_config(q->zone) : NULL;
+	if (zc != NULL && q->backend == BACKEND_ZONE)
+		fwd_start(q, zc->forward, zc->nforward);
+	else if (zc != NULL && q->backend == BACKEND_FALLBACK &&
+	    zc->nfallback > 0)
+		fwd_start(q, zc->fallback, zc->nfallback);
+	else if (cfg->mode == RESOLVER_RECURSE)
+		rec_start(q);
+	else
+		fwd_start(q, cfg->upstreams, cfg->nupstreams);
+}
+
+/*
+ * Resolve the name resolved now through its zone: a local zone answers at
+ * once, others are asked (q is held first if it is the scratch query).
+ */
+static void
+query_route(struct query *q)
+{
+	struct worker		*w = q->w;
+	struct query		*held;
+	struct wire_edns	 e;
+	const uint8_t		*un;
+	size_t			 len, n;
+
+	q->zone = query_find_zone(q);
+	q->backend = q->zone != NULL ? BACKEND_ZONE : BACKEND_DEFAULT;
+	if (q->zone != NULL && q->zone_log == NULL)
+		q->zone_log = q->zone;
+	if (q->zone != NULL && zone_config(q->zone)->kind == ZONE_LOCAL) {
+		un = query_upstream_name(q, &len);
+		n = zone_local_answer(q->zone, un, len, q->q.qtype,
+		    q->q.qclass, w->rbuf, sizeof(w->rbuf) - 1);
+		if (n == 0) {
+			query_fail(q, DNS_RCODE_SERVFAIL, -1, "local-too-big");
+			return;
+		}
+		memset(&e, 0, sizeof(e));
+		query_routed(q, w->rbuf, n, &e);
+		return;
+	}
+	if (q == &w->scratch) {
+		if ((held = server_hold(q)) == NULL) {
+			query_fail(q, -1, -1, "overload");
+			return;
+		}
+		q = held;
+	}
+	query_ask(q);
+}
+
 void
 query_resolve(struct query *q)
 {
 	struct worker		*w = q->w;
 	struct cache_key	 k;
 	struct wire_edns	 e;
-	struct query		*held;
 	uint8_t			 name[DNS_MAX_NAME];
 	size_t			 n;
 
+	q->hop_len = 0;
+	if ((q->zone = query_find_zone(q)) != NULL && q->zone_log == NULL)
+		q->zone_log = q->zone;
+	/* Local zones are answered from the configuration, not the cache. */
+	if (q->zone != NULL && zone_config(q->zone)->kind == ZONE_LOCAL) {
+		query_route(q);
+		return;
+	}
 	if (w->d->cache != NULL) {
 		query_cache_key(q, &k, name);
 		/* The log tells the query name's lookup, not a chase's. */
@@ -704,21 +805,115 @@ query_resolve(struct query *q)
 		if (q->cache == NULL)
 			q->cache = "miss";
 	}
-	if (q == &w->scratch) {
-		if ((held = server_hold(q)) == NULL) {
-			query_fail(q, -1, -1, "overload");
-			return;
-		}
-		q = held;
-	}
-	if (q->gen->cfg->mode == RESOLVER_RECURSE)
-		rec_start(q);
-	else
-		fwd_start(q);
+	query_route(q);
 }
 
-void
-query_resolved(struct query *q, uint8_t *resp, size_t len,
+/* NODATA: NOERROR without a record of the question's type. */
+static int
+query_is_nodata(const uint8_t *resp, size_t len, uint16_t qtype)
+{
+	struct wire_question	 uq;
+	size_t			 p, rdpos;
+	uint16_t		 type, rdlen;
+	unsigned		 i;
+
+	if (DNS_RCODE(resp) != DNS_RCODE_NOERROR ||
+	    wire_question(resp, len, &uq) == -1)
+		return 0;
+	p = uq.end;
+	for (i = 0; i < DNS_ANCOUNT(resp); i++) {
+		if (wire_skip_rr(resp, len, &p, &type, &rdpos, &rdlen) == -1)
+			return 0;
+		if (type == qtype || qtype == DNS_TYPE_ANY)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * The target of the CNAME owned by name (lower case) in resp's answer
+ * section into next (lower-cased); 0 when there is none.
+ */
+static int
+query_cname_of(const uint8_t *resp, size_t len, size_t qend,
+    const uint8_t *name, size_t namelen, uint8_t *next, size_t *nextlen)
+{
+	uint8_t		 owner[DNS_MAX_NAME];
+	size_t		 p = qend, op, ownerlen, rdpos, tp;
+	uint16_t	 type, rdlen;
+	unsigned	 i;
+
+	for (i = 0; i < DNS_ANCOUNT(resp); i++) {
+		op = p;
+		if (wire_skip_rr(resp, len, &p, &type, &rdpos, &rdlen) == -1)
+			return 0;
+		if (type != DNS_TYPE_CNAME ||
+		    wire_read_name(resp, len, &op, owner, &ownerlen) == -1 ||
+		    !wire_name_equal(owner, ownerlen, name, namelen))
+			continue;
+		tp = rdpos;
+		if (wire_read_name(resp, len, &tp, next, nextlen) == -1)
+			return 0;
+		wire_name_lower(next, *nextlen);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Follow the CNAME chain of resp from the name resolved now: the first
+ * name that belongs to another forward or local zone -- or, for a local
+ * zone's answer, the name the chain leaves the zone by -- is copied to hop
+ * and its zone to *zp (NULL: the default backend); 1 is returned.  0: the
+ * answer is complete as it is.
+ */
+static int
+query_hop_target(const struct query *q, const uint8_t *resp, size_t len,
+    uint8_t *hop, size_t *hoplen, const struct zone **zp)
+{
+	struct wire_question	 uq;
+	const struct zone	*z;
+	const uint8_t		*un;
+	uint8_t			 cur[DNS_MAX_NAME], next[DNS_MAX_NAME];
+	size_t			 curlen, nextlen;
+	unsigned		 step;
+
+	if (q->gen->zones == NULL || wire_question(resp, len, &uq) == -1)
+		return 0;
+	un = query_upstream_name(q, &curlen);
+	memcpy(cur, un, curlen);
+	wire_name_lower(cur, curlen);
+	for (step = 0; step < QUERY_MAX_CHAIN; step++) {
+		if (!query_cname_of(resp, len, uq.end, cur, curlen, next,
+		    &nextlen))
+			break;
+		z = zones_find(q->gen->zones, next, nextlen);
+		if (z != NULL && z != q->zone) {
+			memcpy(hop, next, nextlen);
+			*hoplen = nextlen;
+			*zp = z;
+			return 1;
+		}
+		memcpy(cur, next, nextlen);
+		curlen = nextlen;
+	}
+	if (step > 0 && step < QUERY_MAX_CHAIN && q->zone != NULL &&
+	    zone_config(q->zone)->kind == ZONE_LOCAL &&
+	    (z = zones_find(q->gen->zones, cur, curlen)) != q->zone) {
+		memcpy(hop, cur, curlen);
+		*hoplen = curlen;
+		*zp = z;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Store the answer to the base name (when it may be kept) and give it to
+ * the client.
+ */
+static void
+query_final(struct query *q, uint8_t *resp, size_t len,
     const struct wire_edns *e)
 {
 	struct cache_key	 k;
@@ -726,9 +921,10 @@ query_resolved(struct query *q, uint8_t *resp, size_t len,
 
 	/*
 	 * What the upstream said is stored, not what the policy made of it.
-	 * Answers to RD=0 queries may be partial: served, not kept.
+	 * Answers to RD=0 queries may be partial: served, not kept.  A
+	 * local zone's own answers are the configuration's: not kept.
 	 */
-	if (q->w->d->cache != NULL && q->rd) {
+	if (q->w->d->cache != NULL && q->rd && !q->local) {
 		query_cache_key(q, &k, name);
 		cache_store(q->w->d->cache, &k, resp, len, e, cache_now());
 	}
@@ -740,6 +936,129 @@ query_resolved(struct query *q, uint8_t *resp, size_t len,
 	    DNS_RCODE(resp) == DNS_RCODE_REFUSED) && query_stale(q))
 		return;
 	query_answer(q, resp, len, e);
+}
+
+/* Forget a hop's state (the answer so far is freed). */
+static void
+query_hop_clear(struct query *q)
+{
+	free(q->prev);
+	q->prev = NULL;
+	q->prev_len = 0;
+	q->hop_len = 0;
+}
+
+/*
+ * The answer so far with the hop's answer spliced in: q->prev's chain up
+ * to the hop's name, then resp (the answer for it).  Returned malloc'd in
+ * *out, without OPT; -1 when it cannot be made.
+ */
+static int
+query_compose(struct query *q, const uint8_t *resp, size_t len,
+    uint8_t **out, size_t *outlen)
+{
+	return respond_splice(q->prev, q->prev_len, q->hop_name, q->hop_len,
+	    resp, len, out, outlen);
+}
+
+/*
+ * An answer for the name resolved now, from its backend (or a local zone):
+ * take a zone's fallback, follow a CNAME into another zone, or finish.
+ */
+static void
+query_routed(struct query *q, uint8_t *resp, size_t len,
+    const struct wire_edns *e)
+{
+	const struct config_zone *zc;
+	const struct zone	*z;
+	struct worker		*w = q->w;
+	struct wire_edns	 none;
+	struct query		*held;
+	uint8_t			 hop[DNS_MAX_NAME], *comp = NULL;
+	size_t			 hoplen, complen;
+	int			 rc = DNS_RCODE(resp);
+
+	zc = q->zone != NULL ? zone_config(q->zone) : NULL;
+	memset(&none, 0, sizeof(none));
+	/* The zone says there is nothing: its fallback, once. */
+	if (zc != NULL && q->backend == BACKEND_ZONE && !q->fallback &&
+	    ((zc->on_nxdomain && rc == DNS_RCODE_NXDOMAIN) ||
+	    (zc->on_nodata && query_is_nodata(resp, len, q->q.qtype)))) {
+		q->fallback = 1;
+		if (q->prev != NULL && zc->nfallback == 0) {
+			/*
+			 * A hop: the default backend's answer before it is
+			 * the fallback's answer already.
+			 */
+			comp = q->prev;
+			complen = q->prev_len;
+			q->prev = NULL;
+			query_hop_clear(q);
+			q->local = 0;
+			query_final(q, comp, complen, &none);
+			free(comp);
+			return;
+		}
+		q->backend = BACKEND_FALLBACK;
+		query_ask(q);
+		return;
+	}
+	/* A CNAME into another zone: resolve its target there. */
+	if (q->hops < QUERY_MAX_HOPS &&
+	    query_hop_target(q, resp, len, hop, &hoplen, &z)) {
+		if (q->prev != NULL) {
+			if (query_compose(q, resp, len, &comp, &complen) == -1) {
+				query_fail(q, DNS_RCODE_SERVFAIL, -1,
+				    "zone-compose");
+				return;
+			}
+		} else if ((comp = malloc(len)) != NULL) {
+			memcpy(comp, resp, len);
+			complen = len;
+		} else {
+			query_fail(q, DNS_RCODE_SERVFAIL, -1, "overload");
+			return;
+		}
+		free(q->prev);
+		q->prev = comp;
+		q->prev_len = complen;
+		memcpy(q->hop_name, hop, hoplen);
+		q->hop_len = hoplen;
+		q->hops++;
+		q->local = 0;
+		if (q == &w->scratch && (z == NULL ||
+		    zone_config(z)->kind != ZONE_LOCAL)) {
+			if ((held = server_hold(q)) == NULL) {
+				query_hop_clear(q);
+				query_fail(q, -1, -1, "overload");
+				return;
+			}
+			q = held;
+		}
+		query_route(q);
+		return;
+	}
+	if (q->prev == NULL) {
+		/* The zone's own answer, or the default's as it came. */
+		q->local = zc != NULL && zc->kind == ZONE_LOCAL && q->hops == 0;
+		query_final(q, resp, len, e);
+		return;
+	}
+	if (query_compose(q, resp, len, &comp, &complen) == -1) {
+		query_fail(q, DNS_RCODE_SERVFAIL, -1, "zone-compose");
+		return;
+	}
+	query_hop_clear(q);
+	q->local = 0;
+	query_final(q, comp, complen, &none);
+	free(comp);
+}
+
+void
+query_resolved(struct query *q, uint8_t *resp, size_t len,
+    const struct wire_edns *e)
+{
+	query_routed(q, resp, len, e);
 }
 
 /*

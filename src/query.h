@@ -32,6 +32,13 @@ struct worker;
 struct tcp_conn;
 struct udp_listener;
 
+/* Who resolves the name a query resolves now. */
+enum query_backend {
+	BACKEND_DEFAULT = 0,	/* resolver.mode: forward upstreams, recursion */
+	BACKEND_ZONE,		/* the forward zone's servers */
+	BACKEND_FALLBACK	/* the zone's fallback servers (or the default) */
+};
+
 struct query {
 	TAILQ_ENTRY(query)	 entry;		/* worker's in-flight list */
 	struct worker		*w;
@@ -81,6 +88,24 @@ struct query {
 	size_t			 chase_len;
 	uint32_t		 chase_ttl;
 
+	/*
+	 * Zone routing (zone.h).  The name resolved now is the upstream name,
+	 * or during a hop the CNAME target hop_name that entered another
+	 * zone; prev is then the answer so far (the chain up to hop_name),
+	 * malloc'd.  backend says who is asked for the name resolved now.
+	 */
+	const struct zone	*zone;		/* its route; NULL: default */
+	enum query_backend	 backend;
+	const struct zone	*zone_log;	/* first zone involved (log) */
+	int			 fallback;	/* a fallback was taken */
+	int			 hops;		/* CNAME hops into zones */
+	int			 local;		/* the answer is a local zone's
+						   own (AA, not cached) */
+	uint8_t			 hop_name[DNS_MAX_NAME];
+	size_t			 hop_len;	/* 0: no hop */
+	uint8_t			*prev;
+	size_t			 prev_len;
+
 	/* The cache: "hit", "miss", "stale" for the log; NULL: not asked. */
 	const char		*cache;
 	int			 stale;		/* answered from an expired entry */
@@ -90,13 +115,31 @@ struct query {
 
 TAILQ_HEAD(query_list, query);
 
-/* The name asked upstream: the question's, or a CNAME override's target. */
+/*
+ * The name whose answer the client gets: the question's, or a CNAME
+ * override's target.  Its answer is what the cache keeps.
+ */
 static inline const uint8_t *
-query_upstream_name(const struct query *q, size_t *len)
+query_base_name(const struct query *q, size_t *len)
 {
 	*len = q->chase ? q->chase_len : q->q.namelen;
 	return q->chase ? q->chase_name : q->q.name;
 }
+
+/* The name asked upstream now: the base name, or a hop's target. */
+static inline const uint8_t *
+query_upstream_name(const struct query *q, size_t *len)
+{
+	if (q->hop_len > 0) {
+		*len = q->hop_len;
+		return q->hop_name;
+	}
+	return query_base_name(q, len);
+}
+
+/* CNAME hops into zones per query; CNAMEs followed per answer. */
+#define QUERY_MAX_HOPS		4
+#define QUERY_MAX_CHAIN		16
 
 enum query_stage {
 	QUERY_NEXT = 0,		/* go on to the next stage */

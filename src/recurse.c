@@ -247,7 +247,7 @@ done:
  * not used in this mode): tries, answers with their time, failures and
  * deadline timeouts, shown as the upstream "recursion".
  */
-#define REC_SLOT	0
+#define REC_SLOT	STATS_SLOT_RECURSION
 
 static void
 rec_count(struct query *q, int outcome)

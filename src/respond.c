@@ -329,3 +329,100 @@ done:
 	ldns_pkt_free(up);
 	return n;
 }
+
+/* Is name (an ldns dname) one of the n names in chain? */
+static int
+splice_in_chain(const ldns_rdf *name, ldns_rdf **chain, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (ldns_dname_compare(name, chain[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The composed answer of a hop (see respond.h), assembled with ldns: it is
+ * made on the miss path of names whose CNAME chain enters a zone only.
+ */
+int
+respond_splice(const uint8_t *prev, size_t prevlen, const uint8_t *hop,
+    size_t hoplen, const uint8_t *resp, size_t len, uint8_t **out,
+    size_t *outlen)
+{
+	ldns_pkt	*a = NULL, *b = NULL, *p = NULL;
+	ldns_rdf	*chain[RESPOND_MAX_CHAIN], *target = NULL;
+	ldns_rr_list	*an;
+	ldns_rr		*rr;
+	size_t		 nchain = 0, i, step;
+	int		 rc = -1, reached = 0;
+
+	*out = NULL;
+	if (ldns_wire2pkt(&a, prev, prevlen) != LDNS_STATUS_OK ||
+	    ldns_wire2pkt(&b, resp, len) != LDNS_STATUS_OK ||
+	    ldns_pkt_qdcount(a) != 1 || (p = ldns_pkt_new()) == NULL ||
+	    (target = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, hoplen,
+	    hop)) == NULL)
+		goto done;
+	/* The names of prev's chain before the hop's target. */
+	an = ldns_pkt_answer(a);
+	chain[nchain++] = ldns_rr_owner(ldns_rr_list_rr(ldns_pkt_question(a),
+	    0));
+	for (step = 0; step < RESPOND_MAX_CHAIN - 1 && !reached; step++) {
+		ldns_rdf *next = NULL;
+
+		for (i = 0; i < ldns_rr_list_rr_count(an); i++) {
+			rr = ldns_rr_list_rr(an, i);
+			if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_CNAME &&
+			    ldns_rr_rd_count(rr) == 1 &&
+			    ldns_dname_compare(ldns_rr_owner(rr),
+			    chain[nchain - 1]) == 0) {
+				next = ldns_rr_rdf(rr, 0);
+				break;
+			}
+		}
+		if (next == NULL)
+			goto done;	/* the hop's target is not in prev */
+		if (ldns_dname_compare(next, target) == 0)
+			reached = 1;
+		else
+			chain[nchain++] = next;
+	}
+	if (!reached)
+		goto done;
+	ldns_pkt_set_qr(p, true);
+	ldns_pkt_set_rd(p, ldns_pkt_rd(a));
+	ldns_pkt_set_cd(p, ldns_pkt_cd(a));
+	ldns_pkt_set_ra(p, true);
+	ldns_pkt_set_rcode(p, ldns_pkt_get_rcode(b));
+	ldns_pkt_push_rr(p, LDNS_SECTION_QUESTION,
+	    ldns_rr_clone(ldns_rr_list_rr(ldns_pkt_question(a), 0)));
+	/* prev's records of the chain (CNAMEs, their signatures; DNAMEs). */
+	for (i = 0; i < ldns_rr_list_rr_count(an); i++) {
+		rr = ldns_rr_list_rr(an, i);
+		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_DNAME ||
+		    splice_in_chain(ldns_rr_owner(rr), chain, nchain))
+			ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER,
+			    ldns_rr_clone(rr));
+	}
+	for (i = 0; i < ldns_pkt_ancount(b); i++)
+		ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER,
+		    ldns_rr_clone(ldns_rr_list_rr(ldns_pkt_answer(b), i)));
+	for (i = 0; i < ldns_pkt_nscount(b); i++)
+		ldns_pkt_push_rr(p, LDNS_SECTION_AUTHORITY,
+		    ldns_rr_clone(ldns_rr_list_rr(ldns_pkt_authority(b), i)));
+	if (ldns_pkt2wire(out, p, outlen) != LDNS_STATUS_OK ||
+	    *outlen > DNS_MAX_UDP) {
+		free(*out);
+		*out = NULL;
+		goto done;
+	}
+	rc = 0;
+done:
+	ldns_rdf_deep_free(target);
+	ldns_pkt_free(p);
+	ldns_pkt_free(b);
+	ldns_pkt_free(a);
+	return rc;
+}

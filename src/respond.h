@@ -48,6 +48,21 @@ int	respond_cname_target(const struct policy_result *res,
 size_t	respond_chase(const struct query *q, const uint8_t *resp, size_t len,
 	    uint16_t edns_size, uint8_t *out, size_t outsz);
 
+/*
+ * A CNAME hop into a zone, composed: prev is an answer whose CNAME chain
+ * (from its question's name) reaches the name hop (wire); resp is the
+ * answer for hop.  The result has prev's question, prev's chain records up
+ * to hop (the CNAMEs and their RRSIGs; DNAMEs), then resp's answer and
+ * authority records and resp's rcode; QR, RA, prev's RD and CD; AA and AD
+ * clear (the parts come from different sources); no OPT.  Returned
+ * malloc'd in *out (*outlen bytes, at most 65535).  0, or -1 when either
+ * message does not parse or the chain of prev does not reach hop.
+ */
+#define RESPOND_MAX_CHAIN	17
+int	respond_splice(const uint8_t *prev, size_t prevlen,
+	    const uint8_t *hop, size_t hoplen, const uint8_t *resp,
+	    size_t len, uint8_t **out, size_t *outlen);
+
 /* The EDE text for res into buf: "rule 'x' in group 'y' (feed 'z')". */
 void	respond_ede_text(const struct policy_result *res, char *buf,
 	    size_t bufsz);

@@ -26,6 +26,7 @@
 #include "query.h"
 #include "recurse.h"
 #include "server.h"
+#include "zone.h"
 
 /*
  * Replies a TCP client may leave unread before we stop reading its
@@ -88,6 +89,15 @@ scratch_init(struct worker *w, enum dlog_transport t)
 	q->fwd.last_up = -1;
 	q->recursion = 0;
 	q->rec_active = 0;
+	q->zone = NULL;
+	q->backend = BACKEND_DEFAULT;
+	q->zone_log = NULL;
+	q->fallback = 0;
+	q->hops = 0;
+	q->local = 0;
+	q->hop_len = 0;
+	q->prev = NULL;
+	q->prev_len = 0;
 }
 
 /* ---- UDP ---------------------------------------------------------- */
@@ -600,7 +610,8 @@ server_release(struct query *q)
 /* ---- generations ------------------------------------------------- */
 
 struct gen *
-gen_new(struct config *cfg, struct policy *policy, unsigned number)
+gen_new(struct config *cfg, struct zones *zones, struct policy *policy,
+    unsigned number)
 {
 	struct gen	*g;
 
@@ -612,6 +623,7 @@ gen_new(struct config *cfg, struct policy *policy, unsigned number)
 	}
 	atomic_init(g->cfg_refs, 1);
 	g->cfg = cfg;
+	g->zones = zones;
 	g->policy = policy;
 	g->number = number;
 	clock_gettime(CLOCK_REALTIME, &g->made);
@@ -628,6 +640,7 @@ gen_new_same_config(struct gen *prev, struct policy *policy, unsigned number)
 		return NULL;
 	g->cfg = prev->cfg;
 	g->cfg_refs = prev->cfg_refs;
+	g->zones = prev->zones;
 	atomic_fetch_add_explicit(g->cfg_refs, 1, memory_order_relaxed);
 	g->policy = policy;
 	g->number = number;
@@ -649,6 +662,7 @@ gen_free(struct gen *g)
 	policy_free(g->policy);
 	if (atomic_fetch_sub_explicit(g->cfg_refs, 1,
 	    memory_order_acq_rel) == 1) {
+		zones_free(g->zones);
 		config_release(g->cfg);
 		free(g->cfg);
 		free(g->cfg_refs);
@@ -764,13 +778,32 @@ worker_drain_timeout(evutil_socket_t fd, short what, void *arg)
 	event_base_loopexit(w->base, NULL);
 }
 
+/*
+ * Upstream tries one query may make in the worst case: the default
+ * upstreams, or a zone's servers then its fallback (its own servers or the
+ * default upstreams).
+ */
+static long
+worst_tries(const struct config *cfg)
+{
+	size_t	 i, n = cfg->nupstreams, z;
+
+	for (i = 0; i < cfg->nzones; i++) {
+		z = cfg->zones[i].nforward + (cfg->zones[i].nfallback > 0 ?
+		    cfg->zones[i].nfallback : cfg->nupstreams);
+		if (z > n)
+			n = z;
+	}
+	return (long)n;
+}
+
 static void
 worker_stop_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker		*w = arg;
 	const struct config	*cfg = w->gen->cfg;
 	long			 ms = (long)cfg->timeout_ms *
-				    (long)cfg->nupstreams * 2 + DRAIN_SLACK_MS;
+				    worst_tries(cfg) * 2 + DRAIN_SLACK_MS;
 	struct timeval		 tv;
 	struct tcp_conn		*c, *next;
 	size_t			 i;

@@ -22,6 +22,7 @@
 #include "stats.h"
 
 struct cache;
+struct zones;
 struct recursor;
 struct dlog;
 struct policy;
@@ -44,6 +45,8 @@ struct gen {
 	struct config		*cfg;		/* shared by the generations
 						   built from one reading */
 	atomic_uint		*cfg_refs;	/* generations using cfg */
+	struct zones		*zones;		/* compiled cfg->zones; shared
+						   with cfg; NULL: none */
 	struct policy		*policy;	/* owned */
 	unsigned		 number;	/* 1 at start, +1 per reload */
 	atomic_uint		 refs;
@@ -130,7 +133,7 @@ struct worker {
 	unsigned		 ninflight;
 	struct query_list	 pool;		/* free held queries */
 
-	struct fwd_upstream	 ups[CONFIG_MAX_UPSTREAMS];
+	struct fwd_upstream	 ups[STATS_MAX_UPSTREAMS]; /* by slot */
 	struct recursor		*rec;		/* resolver.mode recurse */
 
 	int			 stopping;
@@ -148,10 +151,10 @@ struct worker {
 	struct policy_addr	 addrs[QUERY_MAX_ADDRS]; /* of one answer */
 };
 
-/* A generation owning cfg and policy, with one reference. */
-struct gen	*gen_new(struct config *cfg, struct policy *policy,
-		    unsigned number);
-/* A generation sharing prev's configuration, owning policy. */
+/* A generation owning cfg, zones and policy, with one reference. */
+struct gen	*gen_new(struct config *cfg, struct zones *zones,
+		    struct policy *policy, unsigned number);
+/* A generation sharing prev's configuration (and zones), owning policy. */
 struct gen	*gen_new_same_config(struct gen *prev, struct policy *policy,
 		    unsigned number);
 /* Free the generations put on the reap list (main thread). */

@@ -167,7 +167,7 @@ stats_sum_add(struct stats_sum *sum, const struct stats_counters *c)
 	sum->tcp_accepted += STATS_GET(c->tcp_accepted);
 	sum->tcp_rejected += STATS_GET(c->tcp_rejected);
 	sum->overload += STATS_GET(c->overload);
-	for (i = 0; i < CONFIG_MAX_UPSTREAMS; i++)
+	for (i = 0; i < STATS_MAX_UPSTREAMS; i++)
 		stats_upstream_add(&sum->up[i], &c->up[i]);
 }
 
@@ -488,8 +488,8 @@ prom_cache(struct out *o, const struct stats_snapshot *s)
 static size_t
 nupstreams(const struct stats_snapshot *s)
 {
-	return s->nupstreams < CONFIG_MAX_UPSTREAMS ? s->nupstreams :
-	    CONFIG_MAX_UPSTREAMS;
+	return s->nupstreams < STATS_MAX_UPSTREAMS ? s->nupstreams :
+	    STATS_MAX_UPSTREAMS;
 }
 
 static const char *

@@ -93,6 +93,16 @@ struct stats_upstream {
 	_Atomic uint64_t rtt_sum_us;
 };
 
+/*
+ * Upstream slots: every address the daemon forwards to (default upstreams,
+ * zone servers, fallback servers) has one slot for the daemon's life,
+ * found by address when a generation is made; slot 0 is recursion.  A
+ * worker's health and counters of an upstream are indexed by slot, so they
+ * survive reloads that add or reorder upstreams.
+ */
+#define STATS_MAX_UPSTREAMS	128
+#define STATS_SLOT_RECURSION	0
+
 /* One worker's counters (single writer: that worker). */
 struct stats_counters {
 	_Atomic uint64_t transport[2];		/* queries received */
@@ -103,7 +113,7 @@ struct stats_counters {
 	_Atomic uint64_t tcp_rejected;		/* over max-connections */
 	_Atomic uint64_t overload;		/* too many held queries */
 	_Atomic uint64_t send_errors;		/* replies the socket refused */
-	struct stats_upstream up[CONFIG_MAX_UPSTREAMS];
+	struct stats_upstream up[STATS_MAX_UPSTREAMS];
 };
 
 /*
@@ -122,7 +132,7 @@ struct stats_sum {
 	uint64_t	 decision[STATS_ACTIONS][STATS_REASONS];
 	uint64_t	 rcode[STATS_RCODES];
 	uint64_t	 tcp_accepted, tcp_rejected, overload, send_errors;
-	struct stats_upstream_sum up[CONFIG_MAX_UPSTREAMS];
+	struct stats_upstream_sum up[STATS_MAX_UPSTREAMS];
 };
 
 /* Add one worker's counters into *sum (relaxed loads). */
@@ -178,7 +188,7 @@ struct stats_snapshot {
 	struct stats_feed feeds[STATS_MAX_FEEDS];
 	size_t		 nfeeds;
 
-	struct stats_upstream_info upstreams[CONFIG_MAX_UPSTREAMS];
+	struct stats_upstream_info upstreams[STATS_MAX_UPSTREAMS];
 	size_t		 nupstreams;
 };
 

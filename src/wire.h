@@ -56,6 +56,7 @@
 #define DNS_TYPE_OPT	41
 #define DNS_TYPE_IXFR	251
 #define DNS_TYPE_AXFR	252
+#define DNS_TYPE_ANY	255
 #define DNS_CLASS_IN	1
 
 #define EDNS_OPT_EDE	15		/* RFC 8914 Extended DNS Error */

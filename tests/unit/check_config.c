@@ -21,6 +21,7 @@
 #include "acl.h"
 #include "addr.h"
 #include "config.h"
+#include "zone.h"
 
 #define MAXMSG	64
 
@@ -161,6 +162,8 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(cfg.mode, RESOLVER_FORWARD);
 	ck_assert_uint_eq(cfg.nupstreams, 0);	/* "system": config_load */
 	ck_assert_uint_eq(cfg.timeout_ms, 1500);
+	ck_assert_ptr_null(cfg.zones);
+	ck_assert_uint_eq(cfg.nzones, 0);
 	ck_assert_ptr_null(cfg.log_file);
 	ck_assert_int_eq(cfg.log_stdout, 1);
 	ck_assert_int_eq(cfg.log_syslog, 0);
@@ -1492,6 +1495,372 @@ START_TEST(test_err_policy_many)
 }
 END_TEST
 
+/*
+ * zones:
+ */
+
+static const char zones_yaml[] =
+    "zones:\n"
+    "  - name: PrivateLink.Blob.Core.Windows.Net.\n"
+    "    forward: [\"168.63.129.16\", \"192.0.2.1:5353\", \"[2001:db8::1]\"]\n"
+    "    on-nxdomain: fallback\n"
+    "  - name: corp.internal\n"
+    "    local:\n"
+    "      - \"db 300 A 10.1.2.3\"\n"
+    "      - \"www CNAME db\"\n"
+    "      - '@ MX 10 mail.example.net.'\n"
+    "  - { name: sink.example, local: [] }\n"
+    "  - name: nodata.test\n"
+    "    on-nodata: fallback\n"
+    "    fallback: [192.0.2.3, \"[2001:db8::53]:5353\"]\n"
+    "    forward: [192.0.2.2]\n"
+    "  - { name: plain.test, forward: [192.0.2.4], on-nxdomain: answer,"
+    " on-nodata: answer }\n";
+
+START_TEST(test_zones_valid)
+{
+	static const uint8_t	 pl[] = "\x0bprivatelink\x04" "blob\x04"
+				    "core\x07windows\x03net";
+	const struct config_zone *z;
+	struct zones		*zs;
+	struct run		 r;
+	char			 err[256];
+
+	run_load(&r, zones_yaml, RC_PLAIN);
+	ck_assert_int_eq(r.nmsg, 0);
+	ck_assert_int_eq(r.nerr, 0);
+	ck_assert_uint_eq(r.cfg.nzones, 5);
+
+	z = &r.cfg.zones[0];
+	ck_assert_str_eq(z->name, "privatelink.blob.core.windows.net");
+	ck_assert_uint_eq(z->wirelen, sizeof(pl));
+	ck_assert_int_eq(memcmp(z->wire, pl, sizeof(pl)), 0);
+	ck_assert_int_eq(z->kind, ZONE_FORWARD);
+	ck_assert_uint_eq(z->nforward, 3);
+	expect_addr(&z->forward[0], "168.63.129.16", "168.63.129.16:53");
+	expect_addr(&z->forward[1], "192.0.2.1:5353", "192.0.2.1:5353");
+	expect_addr(&z->forward[2], "[2001:db8::1]", "[2001:db8::1]:53");
+	ck_assert_int_eq(z->on_nxdomain, 1);
+	ck_assert_int_eq(z->on_nodata, 0);
+	ck_assert_uint_eq(z->nfallback, 0);
+	ck_assert_ptr_null(z->fallback);
+	ck_assert_uint_eq(z->nlocal, 0);
+	ck_assert_int_eq(z->line, 2);
+	ck_assert_int_eq(z->col, 5);
+
+	z = &r.cfg.zones[1];
+	ck_assert_str_eq(z->name, "corp.internal");
+	ck_assert_int_eq(z->kind, ZONE_LOCAL);
+	ck_assert_uint_eq(z->nforward, 0);
+	ck_assert_uint_eq(z->nlocal, 3);
+	ck_assert_str_eq(z->local[0], "db 300 A 10.1.2.3");
+	ck_assert_str_eq(z->local[1], "www CNAME db");
+	ck_assert_str_eq(z->local[2], "@ MX 10 mail.example.net.");
+	ck_assert_int_eq(z->local_line[0], 7);
+	ck_assert_int_eq(z->local_col[0], 9);
+	ck_assert_int_eq(z->local_line[2], 9);
+	ck_assert_int_eq(z->local_col[2], 9);
+
+	z = &r.cfg.zones[2];		/* a sinkhole: no records at all */
+	ck_assert_str_eq(z->name, "sink.example");
+	ck_assert_int_eq(z->kind, ZONE_LOCAL);
+	ck_assert_uint_eq(z->nlocal, 0);
+	ck_assert_int_eq(z->line, 10);
+
+	z = &r.cfg.zones[3];
+	ck_assert_int_eq(z->kind, ZONE_FORWARD);
+	ck_assert_int_eq(z->on_nxdomain, 0);
+	ck_assert_int_eq(z->on_nodata, 1);
+	ck_assert_uint_eq(z->nforward, 1);
+	expect_addr(&z->forward[0], "192.0.2.2", "192.0.2.2:53");
+	ck_assert_uint_eq(z->nfallback, 2);
+	expect_addr(&z->fallback[0], "192.0.2.3", "192.0.2.3:53");
+	expect_addr(&z->fallback[1], "[2001:db8::53]:5353",
+	    "[2001:db8::53]:5353");
+
+	z = &r.cfg.zones[4];
+	ck_assert_int_eq(z->on_nxdomain, 0);
+	ck_assert_int_eq(z->on_nodata, 0);
+
+	/* What the parser accepted, the zone module builds. */
+	zs = zones_build(&r.cfg, err, sizeof(err));
+	ck_assert_ptr_nonnull(zs);
+	zones_free(zs);
+	run_done(&r);
+
+	/* An empty list is no zones. */
+	run_load(&r, "zones: []\n", RC_PLAIN);
+	ck_assert_int_eq(r.nerr, 0);
+	ck_assert_uint_eq(r.cfg.nzones, 0);
+	ck_assert_ptr_null(r.cfg.zones);
+	run_done(&r);
+}
+END_TEST
+
+#define Z0	"zones:\n  - "
+
+START_TEST(test_err_zones_name)
+{
+	char	 yaml[256], label[70];
+
+	expect_one(Z0 "{ name: ., forward: [192.0.2.1] }\n", RC_PLAIN,
+	    ":2:13: zones[0].name: the root is the default backend "
+	    "(resolver:), not a zone");
+	expect_one(Z0 "{ name: a..b, forward: [192.0.2.1] }\n", RC_PLAIN,
+	    ":2:13: zones[0].name: bad name 'a..b': empty label");
+	expect_one(Z0 "{ name: \"a b.test\", forward: [192.0.2.1] }\n",
+	    RC_PLAIN, ":2:13: zones[0].name: bad name 'a b.test': only "
+	    "letters, digits, '-' and '_'");
+	expect_one(Z0 "{ name: \"\", forward: [192.0.2.1] }\n", RC_PLAIN,
+	    ":2:13: zones[0].name: bad name '': empty name");
+	memset(label, 'a', 64);
+	label[64] = '\0';
+	snprintf(yaml, sizeof(yaml), Z0 "{ name: %s.test, forward: "
+	    "[192.0.2.1] }\n", label);
+	expect_one(yaml, RC_PLAIN, ":2:13: zones[0].name: bad name "
+	    "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    ".test': label longer than 63 characters");
+	expect_one(Z0 "{ name: [a], forward: [192.0.2.1] }\n", RC_PLAIN,
+	    ":2:13: zones[0].name: expected a string, got a list");
+	/* Any case, with or without the final dot, is the same zone. */
+	expect_one(Z0 "{ name: corp.internal, local: [] }\n"
+	    "  - { name: Corp.Internal., forward: [192.0.2.1] }\n", RC_PLAIN,
+	    ":3:13: zones[1].name: zone 'corp.internal' is already declared "
+	    "at line 2");
+	expect_one(Z0 "{ forward: [192.0.2.1] }\n", RC_PLAIN,
+	    ":2:5: zones[0]: missing key 'name'");
+}
+END_TEST
+
+START_TEST(test_err_zones_kind)
+{
+	struct run	 r;
+
+	expect_one(Z0 "{ name: a.test }\n", RC_PLAIN,
+	    ":2:5: zones[0]: needs forward (servers to ask) or local (records "
+	    "to answer)");
+	expect_one(Z0 "{ name: a.test, forward: [192.0.2.1], local: [] }\n",
+	    RC_PLAIN, ":2:50: zones[0].local: a zone has forward or local, "
+	    "not both");
+	expect_one(Z0 "{ name: a.test, local: [], forward: [192.0.2.1] }\n",
+	    RC_PLAIN, ":2:41: zones[0].forward: a zone has forward or local, "
+	    "not both");
+	expect_one(Z0 "{ name: a.test, local: [], on-nxdomain: fallback }\n",
+	    RC_PLAIN, ":2:45: zones[0].on-nxdomain: only for a forward zone "
+	    "(a local zone's answers are final)");
+	expect_one(Z0 "{ name: a.test, local: [], on-nodata: answer }\n",
+	    RC_PLAIN, ":2:43: zones[0].on-nodata: only for a forward zone "
+	    "(a local zone's answers are final)");
+	run_load(&r, Z0 "{ name: a.test, local: [], fallback: [192.0.2.1] }\n",
+	    RC_PLAIN);
+	ck_assert_int_eq(r.nerr, 1);
+	expect_msg(&r, 0, ":2:42: zones[0].fallback: only for a forward zone "
+	    "(a local zone's answers are final)");
+	run_done(&r);
+	expect_one(Z0 "{ name: a.test, forward: [192.0.2.1], "
+	    "fallback: [192.0.2.2] }\n", RC_PLAIN,
+	    ":2:53: zones[0].fallback: needs on-nxdomain: fallback or "
+	    "on-nodata: fallback");
+	expect_one(Z0 "{ name: a.test, forward: [192.0.2.1], on-nxdomain: "
+	    "answer, fallback: [192.0.2.2] }\n", RC_PLAIN,
+	    ":2:74: zones[0].fallback: needs on-nxdomain: fallback or "
+	    "on-nodata: fallback");
+	/* A bad on-* value is one error, not two. */
+	expect_one(Z0 "{ name: a.test, forward: [192.0.2.1], on-nodata: "
+	    "maybe, fallback: [192.0.2.2] }\n", RC_PLAIN,
+	    ":2:54: zones[0].on-nodata: expected fallback or answer, got "
+	    "'maybe'");
+	expect_one(Z0 "{ name: a.test, forward: [192.0.2.1], stub: true }\n",
+	    RC_PLAIN, ":2:43: unknown key 'stub' in 'zones[0]'");
+	expect_one("zones: { name: a.test }\n", RC_PLAIN,
+	    ":1:8: 'zones' must be a list");
+	expect_one("zones:\n  - a.test\n", RC_PLAIN,
+	    ":2:5: 'zones[0]' must be a mapping");
+}
+END_TEST
+
+START_TEST(test_err_zones_servers)
+{
+	char		 yaml[4096];
+	size_t		 off;
+	int		 i;
+	struct run	 r;
+
+	expect_one(Z0 "{ name: a.test, forward: [system] }\n", RC_PLAIN,
+	    ":2:31: zones[0].forward: 'system' is only for "
+	    "resolver.upstreams; a zone names its servers");
+	expect_one(Z0 "{ name: a.test, forward: [192.0.2.1:99999] }\n",
+	    RC_PLAIN, ":2:31: zones[0].forward: bad address "
+	    "'192.0.2.1:99999': port out of range (1..65535)");
+	expect_one(Z0 "{ name: a.test, forward: [] }\n", RC_PLAIN,
+	    ":2:30: zones[0].forward: at least one address is required");
+	expect_one(Z0 "{ name: a.test, forward: 192.0.2.1 }\n", RC_PLAIN,
+	    ":2:30: 'zones[0].forward' must be a list");
+	expect_one(Z0 "{ name: a.test, forward: [192.0.2.1], on-nxdomain: "
+	    "fallback, fallback: [] }\n", RC_PLAIN,
+	    ":2:76: zones[0].fallback: at least one address is required");
+
+	off = (size_t)snprintf(yaml, sizeof(yaml), "zones:\n  - name: a.test\n"
+	    "    on-nodata: fallback\n    fallback:\n");
+	for (i = 0; i < CONFIG_MAX_UPSTREAMS + 2; i++)
+		off += (size_t)snprintf(yaml + off, sizeof(yaml) - off,
+		    "      - 192.0.2.%d\n", i + 1);
+	snprintf(yaml + off, sizeof(yaml) - off,
+	    "    forward: [192.0.2.200]\n");
+	run_load(&r, yaml, RC_PLAIN);
+	ck_assert_int_eq(r.nerr, 1);
+	expect_msg(&r, 0, ":21:9: zones[0].fallback: more than 16 addresses");
+	run_done(&r);
+
+	/* A zone's server may not be one of our listeners either. */
+	expect_one("server: { listen: [\"127.0.0.1:5353\"] }\n"
+	    Z0 "{ name: a.test, forward: [192.0.2.1, \"127.0.0.1:5353\"] }\n",
+	    RC_PLAIN, ":3:42: zones[0].forward: 127.0.0.1:5353 is also in "
+	    "server.listen (a forwarding loop)");
+	expect_one(Z0 "{ name: a.test, forward: [192.0.2.1], on-nxdomain: "
+	    "fallback, fallback: [\"[::1]\"] }\n"
+	    "server: { listen: [\"[::1]:53\"] }\n", RC_PLAIN,
+	    ":2:77: zones[0].fallback: [::1]:53 is also in server.listen "
+	    "(a forwarding loop)");
+}
+END_TEST
+
+START_TEST(test_err_zones_local)
+{
+	struct run	 r;
+
+	expect_one(Z0 "name: corp.internal\n    local:\n"
+	    "      - \"www A 10.0.0.1\"\n"
+	    "      - \"x.example.com. A 10.0.0.2\"\n", RC_PLAIN,
+	    ":5:9: zones[0].local[1]: owner 'x.example.com.' is not in the "
+	    "zone");
+	expect_one(Z0 "name: corp.internal\n    local:\n"
+	    "      - \"www CH TXT hi\"\n", RC_PLAIN,
+	    ":4:9: zones[0].local[0]: class CH: a local zone holds class IN "
+	    "only");
+	expect_one(Z0 "name: corp.internal\n    local:\n"
+	    "      - \"www DS 1 8 2 abcd\"\n", RC_PLAIN,
+	    ":4:9: zones[0].local[0]: type DS: DNSSEC records cannot be "
+	    "served (a local zone is not signed)");
+	expect_one(Z0 "name: corp.internal\n    local:\n"
+	    "      - \"sub SOA ns hm 1 2 3 4 5\"\n", RC_PLAIN,
+	    ":4:9: zones[0].local[0]: a SOA record belongs at the zone apex "
+	    "(@), not at 'sub.corp.internal.'");
+	/* The records together: at the later one of the pair. */
+	expect_one(Z0 "name: corp.internal\n    local:\n"
+	    "      - \"www CNAME db\"\n"
+	    "      - \"db A 10.0.0.1\"\n"
+	    "      - \"www A 10.0.0.2\"\n", RC_PLAIN,
+	    ":6:9: zones[0].local[2]: other data cannot be beside a CNAME at "
+	    "'www.corp.internal.' (local[0])");
+	expect_one(Z0 "name: corp.internal\n    local:\n"
+	    "      - \"@ CNAME other.example.\"\n", RC_PLAIN,
+	    ":4:9: zones[0].local[0]: a CNAME cannot be at the zone apex "
+	    "(it has the SOA)");
+	expect_one(Z0 "name: corp.internal\n    local:\n"
+	    "      - \"@ SOA ns hm 1 2 3 4 5\"\n"
+	    "      - \"@ SOA ns hm 2 2 3 4 5\"\n", RC_PLAIN,
+	    ":5:9: zones[0].local[1]: a second SOA record (local[0])");
+	/* The name may come after the records. */
+	expect_one(Z0 "local: [\"a CNAME b\", \"a CNAME c\"]\n"
+	    "    name: corp.internal\n", RC_PLAIN,
+	    ":2:26: zones[0].local[1]: a second CNAME at 'a.corp.internal.' "
+	    "(local[0])");
+	expect_one(Z0 "{ name: corp.internal, local: \"www A 10.0.0.1\" }\n",
+	    RC_PLAIN, ":2:35: 'zones[0].local' must be a list");
+	/* Each bad record is reported; a bad name checks none. */
+	run_load(&r, Z0 "{ name: corp.internal, local: [[a], \"x A 1\","
+	    " \"y CH A 10.0.0.1\"] }\n", RC_PLAIN);
+	ck_assert_int_eq(r.nerr, 3);
+	expect_msg(&r, 0, ":2:36: zones[0].local[0]: expected a string, got "
+	    "a list");
+	ck_assert_ptr_nonnull(strstr(r.msg[1], ":2:41: zones[0].local[1]: "
+	    "bad record: "));
+	expect_msg(&r, 2, ":2:50: zones[0].local[2]: class CH: a local zone "
+	    "holds class IN only");
+	run_done(&r);
+	expect_one(Z0 "{ name: a..b, local: [\"x.other. A 10.0.0.1\"] }\n",
+	    RC_PLAIN, ":2:13: zones[0].name: bad name 'a..b': empty label");
+}
+END_TEST
+
+/* The counts: zones, records. */
+START_TEST(test_err_zones_limits)
+{
+	char		*yaml;
+	size_t		 off, sz = 1 << 20;
+	int		 i;
+	struct run	 r;
+
+	yaml = malloc(sz);
+	ck_assert_ptr_nonnull(yaml);
+	off = (size_t)snprintf(yaml, sz, "zones:\n");
+	for (i = 0; i < CONFIG_MAX_ZONES + 1; i++)
+		off += (size_t)snprintf(yaml + off, sz - off,
+		    "  - { name: z%d.test, local: [] }\n", i);
+	run_load(&r, yaml, RC_PLAIN);
+	ck_assert_int_eq(r.nerr, 1);
+	expect_msg(&r, 0, ":2:3: zones: more than 1024 zones");
+	run_done(&r);
+
+	/* Exactly the limit is fine. */
+	off = (size_t)snprintf(yaml, sz, "zones:\n");
+	for (i = 0; i < CONFIG_MAX_ZONES; i++)
+		off += (size_t)snprintf(yaml + off, sz - off,
+		    "  - { name: z%d.test, forward: [192.0.2.1] }\n", i);
+	run_load(&r, yaml, RC_PLAIN);
+	ck_assert_int_eq(r.nerr, 0);
+	ck_assert_uint_eq(r.cfg.nzones, CONFIG_MAX_ZONES);
+	run_done(&r);
+
+	off = (size_t)snprintf(yaml, sz, "zones:\n  - name: corp.internal\n"
+	    "    local:\n");
+	for (i = 0; i < CONFIG_MAX_LOCAL + 1; i++)
+		off += (size_t)snprintf(yaml + off, sz - off,
+		    "      - \"h%d A 10.0.0.1\"\n", i);
+	run_load(&r, yaml, RC_PLAIN);
+	ck_assert_int_eq(r.nerr, 1);
+	expect_msg(&r, 0, ":4100:9: zones[0].local: more than 4096 records");
+	run_done(&r);
+
+	off = (size_t)snprintf(yaml, sz, "zones:\n  - name: corp.internal\n"
+	    "    local:\n");
+	for (i = 0; i < CONFIG_MAX_LOCAL; i++)
+		off += (size_t)snprintf(yaml + off, sz - off,
+		    "      - \"h%d A 10.0.0.1\"\n", i);
+	run_load(&r, yaml, RC_PLAIN);
+	ck_assert_int_eq(r.nerr, 0);
+	ck_assert_uint_eq(r.cfg.zones[0].nlocal, CONFIG_MAX_LOCAL);
+	run_done(&r);
+	free(yaml);
+}
+END_TEST
+
+/* Errors in zones go on to report the rest, and nothing leaks. */
+START_TEST(test_err_zones_many)
+{
+	struct run	 r;
+
+	run_load(&r, "zones:\n"
+	    "  - { name: ok.test, forward: [192.0.2.1], on-nxdomain: fallback,"
+	    " fallback: [192.0.2.2] }\n"
+	    "  - { name: corp.internal, local: [\"a A 10.0.0.1\"] }\n"
+	    "  - { name: ., forward: [system] }\n"
+	    "  - { name: corp.internal., local: [] }\n"
+	    "resolver: { upstreams: [bad] }\n", RC_PLAIN);
+	ck_assert_int_eq(r.nerr, 4);
+	expect_msg(&r, 0, ":4:13: zones[2].name: the root is the default "
+	    "backend (resolver:), not a zone");
+	expect_msg(&r, 1, ":4:26: zones[2].forward: 'system' is only for "
+	    "resolver.upstreams; a zone names its servers");
+	expect_msg(&r, 2, ":5:13: zones[3].name: zone 'corp.internal' is "
+	    "already declared at line 3");
+	expect_msg(&r, 3, ":6:25: resolver.upstreams: bad address 'bad': "
+	    "not an IP address");
+	run_done(&r);
+}
+END_TEST
+
 static Suite *
 config_suite(void)
 {
@@ -1511,6 +1880,7 @@ config_suite(void)
 	tcase_add_test(tc, test_policy_defaults);
 	tcase_add_test(tc, test_policy_full);
 	tcase_add_test(tc, test_policy_values);
+	tcase_add_test(tc, test_zones_valid);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("errors");
@@ -1544,6 +1914,12 @@ config_suite(void)
 	tcase_add_test(tc, test_ops_values);
 	tcase_add_test(tc, test_ops_errors);
 	tcase_add_test(tc, test_recurse_keys);
+	tcase_add_test(tc, test_err_zones_name);
+	tcase_add_test(tc, test_err_zones_kind);
+	tcase_add_test(tc, test_err_zones_servers);
+	tcase_add_test(tc, test_err_zones_local);
+	tcase_add_test(tc, test_err_zones_limits);
+	tcase_add_test(tc, test_err_zones_many);
 	suite_add_tcase(s, tc);
 	return s;
 }

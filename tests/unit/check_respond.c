@@ -2,7 +2,8 @@
  * check_respond.c -- unit tests for respond.c: the exact packet of every
  * policy answer (NXDOMAIN, NODATA, REFUSED, DROP, OVERRIDE from
  * configuration and from RPZ data, the walled-garden default), the CNAME
- * override target and the chased answer.
+ * override target and the chased answer; the answer composed for a CNAME
+ * hop into a zone (respond_splice).
  *
  * The query and the policy result are built by hand, so nothing here
  * depends on configuration or feeds.  Each answer is compared byte for
@@ -1105,6 +1106,194 @@ START_TEST(override_rpz_many_records)
 }
 END_TEST
 
+/*
+ * respond_splice: a CNAME hop into a zone, composed.
+ */
+
+/* A message: question name/type, then records "sec|rr" (sec a/n/x). */
+static uint8_t *
+msg(size_t *len, int rcode, const char *qname, const char *const *rrs)
+{
+	ldns_pkt	*p;
+	ldns_rr		*rr;
+	uint8_t		*wire = NULL;
+	size_t		 i;
+
+	p = ldns_pkt_query_new(ldns_dname_new_frm_str(qname), LDNS_RR_TYPE_A,
+	    LDNS_RR_CLASS_IN, LDNS_RD);
+	ck_assert_ptr_nonnull(p);
+	ldns_pkt_set_qr(p, true);
+	ldns_pkt_set_ad(p, true);
+	ldns_pkt_set_aa(p, true);
+	ldns_pkt_set_rcode(p, (uint8_t)rcode);
+	for (i = 0; rrs != NULL && rrs[i] != NULL; i++) {
+		ck_assert_int_eq(ldns_rr_new_frm_str(&rr, rrs[i] + 2, 300,
+		    NULL, NULL), LDNS_STATUS_OK);
+		ldns_pkt_push_rr(p, rrs[i][0] == 'a' ? LDNS_SECTION_ANSWER :
+		    rrs[i][0] == 'n' ? LDNS_SECTION_AUTHORITY :
+		    LDNS_SECTION_ADDITIONAL, rr);
+	}
+	ck_assert_int_eq(ldns_pkt2wire(&wire, p, len), LDNS_STATUS_OK);
+	ldns_pkt_free(p);
+	return wire;
+}
+
+static size_t
+dname(const char *text, uint8_t *out)
+{
+	ldns_rdf	*r = ldns_dname_new_frm_str(text);
+	size_t		 n;
+
+	ck_assert_ptr_nonnull(r);
+	n = ldns_rdf_size(r);
+	memcpy(out, ldns_rdf_data(r), n);
+	ldns_rdf_deep_free(r);
+	return n;
+}
+
+/* The i-th answer record of p as text, without the final newline. */
+static char *
+answer_str(ldns_pkt *p, ldns_pkt_section sec, size_t i)
+{
+	ldns_rr_list	*l = sec == LDNS_SECTION_ANSWER ? ldns_pkt_answer(p) :
+			    ldns_pkt_authority(p);
+	char		*s;
+
+	ck_assert_uint_lt(i, ldns_rr_list_rr_count(l));
+	s = ldns_rr2str(ldns_rr_list_rr(l, i));
+	s[strcspn(s, "\n")] = '\0';
+	return s;
+}
+
+static void
+ck_rr(ldns_pkt *p, ldns_pkt_section sec, size_t i, const char *want)
+{
+	char	*s = answer_str(p, sec, i);
+
+	ck_assert_str_eq(s, want);
+	free(s);
+}
+
+START_TEST(splice_private_record)
+{
+	static const char *const prev_rrs[] = {
+		"a|acct.example.test. 300 IN CNAME acct.privatelink.example.test.",
+		"a|acct.privatelink.example.test. 60 IN A 192.0.2.77",
+		"x|ns.example.test. 300 IN A 192.0.2.1",
+		NULL };
+	static const char *const hop_rrs[] = {
+		"a|acct.privatelink.example.test. 10 IN A 10.0.0.5",
+		NULL };
+	uint8_t		*prev, *resp, *out, hop[256];
+	size_t		 plen, rlen, olen, hlen;
+	ldns_pkt	*p;
+
+	prev = msg(&plen, LDNS_RCODE_NOERROR, "acct.example.test.", prev_rrs);
+	resp = msg(&rlen, LDNS_RCODE_NOERROR, "acct.privatelink.example.test.",
+	    hop_rrs);
+	hlen = dname("ACCT.privatelink.example.test.", hop);
+	ck_assert_int_eq(respond_splice(prev, plen, hop, hlen, resp, rlen,
+	    &out, &olen), 0);
+	ck_assert_int_eq(ldns_wire2pkt(&p, out, olen), LDNS_STATUS_OK);
+	ck_assert_uint_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+	ck_assert(ldns_pkt_qr(p) && ldns_pkt_ra(p) && ldns_pkt_rd(p));
+	ck_assert(!ldns_pkt_aa(p) && !ldns_pkt_ad(p));
+	ck_assert_uint_eq(ldns_pkt_qdcount(p), 1);
+	ck_assert_uint_eq(ldns_pkt_ancount(p), 2);
+	ck_assert_uint_eq(ldns_pkt_nscount(p), 0);
+	ck_assert_uint_eq(ldns_pkt_arcount(p), 0);
+	ck_rr(p, LDNS_SECTION_ANSWER, 0, "acct.example.test.\t300\tIN\tCNAME"
+	    "\tacct.privatelink.example.test.");
+	ck_rr(p, LDNS_SECTION_ANSWER, 1, "acct.privatelink.example.test.\t10"
+	    "\tIN\tA\t10.0.0.5");
+	/* The question is uncompressed right after the header. */
+	ck_assert_uint_eq(out[12], 4);
+	ck_assert_mem_eq(out + 13, "acct", 4);
+	ldns_pkt_free(p);
+	free(out);
+	free(prev);
+	free(resp);
+}
+END_TEST
+
+START_TEST(splice_long_chain_nxdomain)
+{
+	static const char *const prev_rrs[] = {
+		"a|www.example.test. 300 IN CNAME a.example.test.",
+		"a|a.example.test. 300 IN CNAME b.cdn.test.",
+		"a|b.cdn.test. 300 IN CNAME x.privatelink.example.test.",
+		"a|x.privatelink.example.test. 300 IN CNAME edge.cdn.test.",
+		"a|edge.cdn.test. 300 IN A 192.0.2.9",
+		NULL };
+	static const char *const hop_rrs[] = {
+		"n|privatelink.example.test. 300 IN SOA ns. h. 1 2 3 4 5",
+		NULL };
+	uint8_t		*prev, *resp, *out, hop[256];
+	size_t		 plen, rlen, olen, hlen;
+	ldns_pkt	*p;
+
+	prev = msg(&plen, LDNS_RCODE_NOERROR, "www.example.test.", prev_rrs);
+	resp = msg(&rlen, LDNS_RCODE_NXDOMAIN,
+	    "x.privatelink.example.test.", hop_rrs);
+	hlen = dname("x.privatelink.example.test.", hop);
+	ck_assert_int_eq(respond_splice(prev, plen, hop, hlen, resp, rlen,
+	    &out, &olen), 0);
+	ck_assert_int_eq(ldns_wire2pkt(&p, out, olen), LDNS_STATUS_OK);
+	ck_assert_uint_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_NXDOMAIN);
+	/* The chain up to the hop, nothing the public view said after it. */
+	ck_assert_uint_eq(ldns_pkt_ancount(p), 3);
+	ck_rr(p, LDNS_SECTION_ANSWER, 2, "b.cdn.test.\t300\tIN\tCNAME\t"
+	    "x.privatelink.example.test.");
+	ck_assert_uint_eq(ldns_pkt_nscount(p), 1);
+	ck_rr(p, LDNS_SECTION_AUTHORITY, 0, "privatelink.example.test.\t300"
+	    "\tIN\tSOA\tns. h. 1 2 3 4 5");
+	ldns_pkt_free(p);
+	free(out);
+	free(prev);
+	free(resp);
+}
+END_TEST
+
+START_TEST(splice_refused)
+{
+	static const char *const prev_rrs[] = {
+		"a|acct.example.test. 300 IN CNAME other.example.test.",
+		"a|other.example.test. 300 IN A 192.0.2.1",
+		NULL };
+	static const char *const loop_rrs[] = {
+		"a|a.test. 300 IN CNAME b.test.",
+		"a|b.test. 300 IN CNAME a.test.",
+		NULL };
+	uint8_t		*prev, *resp, *out = (uint8_t *)"x", hop[256];
+	uint8_t		 junk[40];
+	size_t		 plen, rlen, olen, hlen;
+
+	prev = msg(&plen, LDNS_RCODE_NOERROR, "acct.example.test.", prev_rrs);
+	resp = msg(&rlen, LDNS_RCODE_NOERROR, "x.test.", NULL);
+	/* The chain does not reach the hop's name. */
+	hlen = dname("x.test.", hop);
+	ck_assert_int_eq(respond_splice(prev, plen, hop, hlen, resp, rlen,
+	    &out, &olen), -1);
+	ck_assert_ptr_null(out);
+	/* Either message broken. */
+	memset(junk, 0xff, sizeof(junk));
+	hlen = dname("other.example.test.", hop);
+	ck_assert_int_eq(respond_splice(junk, sizeof(junk), hop, hlen, resp,
+	    rlen, &out, &olen), -1);
+	ck_assert_int_eq(respond_splice(prev, plen, hop, hlen, junk,
+	    sizeof(junk), &out, &olen), -1);
+	ck_assert_int_eq(respond_splice(prev, 5, hop, hlen, resp, rlen, &out,
+	    &olen), -1);
+	free(prev);
+	/* A CNAME loop ends (bounded), without reaching the hop. */
+	prev = msg(&plen, LDNS_RCODE_NOERROR, "a.test.", loop_rrs);
+	ck_assert_int_eq(respond_splice(prev, plen, hop, hlen, resp, rlen,
+	    &out, &olen), -1);
+	free(prev);
+	free(resp);
+}
+END_TEST
+
 static Suite *
 respond_suite(void)
 {
@@ -1131,6 +1320,12 @@ respond_suite(void)
 	tcase_add_test(tc, chase_answer);
 	tcase_add_test(tc, chase_nxdomain);
 	tcase_add_test(tc, ede_text_utf8_cut);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("splice");
+	tcase_add_test(tc, splice_private_record);
+	tcase_add_test(tc, splice_long_chain_nxdomain);
+	tcase_add_test(tc, splice_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -205,8 +205,8 @@ START_TEST(test_sum_add)
 	STATS_INC(a->up[0].queries);
 	STATS_ADD(b->up[0].queries, 2);
 	STATS_INC(b->up[0].answers);
-	STATS_INC(a->up[CONFIG_MAX_UPSTREAMS - 1].failures);
-	STATS_INC(b->up[CONFIG_MAX_UPSTREAMS - 1].timeouts);
+	STATS_INC(a->up[STATS_MAX_UPSTREAMS - 1].failures);
+	STATS_INC(b->up[STATS_MAX_UPSTREAMS - 1].timeouts);
 	STATS_INC(a->up[1].rtt[stats_rtt_bucket(300)]);
 	STATS_INC(b->up[1].rtt[stats_rtt_bucket(300)]);
 	STATS_INC(b->up[1].rtt[stats_rtt_bucket(5000000)]);
@@ -231,8 +231,8 @@ START_TEST(test_sum_add)
 	ck_assert_uint_eq(sum.overload, 7);
 	ck_assert_uint_eq(sum.up[0].queries, 3);
 	ck_assert_uint_eq(sum.up[0].answers, 1);
-	ck_assert_uint_eq(sum.up[CONFIG_MAX_UPSTREAMS - 1].failures, 1);
-	ck_assert_uint_eq(sum.up[CONFIG_MAX_UPSTREAMS - 1].timeouts, 1);
+	ck_assert_uint_eq(sum.up[STATS_MAX_UPSTREAMS - 1].failures, 1);
+	ck_assert_uint_eq(sum.up[STATS_MAX_UPSTREAMS - 1].timeouts, 1);
 	ck_assert_uint_eq(sum.up[1].rtt[1], 2);
 	ck_assert_uint_eq(sum.up[1].rtt[STATS_RTT_BUCKETS - 1], 1);
 	ck_assert_uint_eq(sum.up[1].rtt_sum_us, 5000600);
@@ -343,7 +343,7 @@ snapshot(int has_cache, int has_dlog)
  */
 
 #define PROM_MAX_FAMILIES	128
-#define PROM_MAX_SERIES		4096
+#define PROM_MAX_SERIES		16384
 
 struct prom {
 	char	*family[PROM_MAX_FAMILIES];
@@ -774,8 +774,8 @@ START_TEST(test_prometheus_hostile)
 	size_t			 i;
 
 	/* More than there can be, each with its own name. */
-	s->nupstreams = 99;
-	for (i = 2; i < CONFIG_MAX_UPSTREAMS; i++)
+	s->nupstreams = STATS_MAX_UPSTREAMS + 7;
+	for (i = 2; i < STATS_MAX_UPSTREAMS; i++)
 		snprintf(s->upstreams[i].name, sizeof(s->upstreams[i].name),
 		    "192.0.2.%zu:53", i);
 	s->nfeeds = STATS_MAX_FEEDS + 1;
@@ -807,7 +807,8 @@ START_TEST(test_prometheus_hostile)
 	ck_prom(text, series, "0");
 	ck_prom(text,
 	    "dnsward_upstream_srtt_seconds{upstream=\"192.0.2.1:53\"}", "-Inf");
-	ck_prom(text, "dnsward_upstream_up{upstream=\"192.0.2.15:53\"}", "0");
+	ck_prom(text, "dnsward_upstream_up{upstream=\"192.0.2.127:53\"}", "0");
+	ck_assert_ptr_null(strstr(text, "192.0.2.128:53"));
 	ck_assert_ptr_null(strstr(text, "f256"));
 	ck_prom(text, "dnsward_feed_entries{feed=\"f255\"}", "0");
 	prom_free(&p);
@@ -1199,7 +1200,7 @@ START_TEST(test_json_hostile)
 	s->now = NAN;
 	s->feeds[0].loaded_at = INFINITY;
 	s->upstreams[0].srtt_ms = -INFINITY;
-	s->nupstreams = 99;
+	s->nupstreams = STATS_MAX_UPSTREAMS + 7;
 	s->nfeeds = STATS_MAX_FEEDS + 7;
 	text = render_json(s, &j);
 	ck_json(&j, ".now", "null");
@@ -1208,8 +1209,8 @@ START_TEST(test_json_hostile)
 	ck_json(&j, ".upstreams[0].srtt_ms", "null");
 	ck_assert_uint_eq(strlen(jp_get(&j, ".version")), 2 * 9999 + 2);
 	ck_assert_uint_eq(strlen(jp_get(&j, ".feeds[0].path")), 6 * 256 + 2);
-	ck_assert_ptr_nonnull(jp_get(&j, ".upstreams[15].name"));
-	ck_assert_ptr_null(jp_get(&j, ".upstreams[16].name"));
+	ck_assert_ptr_nonnull(jp_get(&j, ".upstreams[127].name"));
+	ck_assert_ptr_null(jp_get(&j, ".upstreams[128].name"));
 	ck_assert_ptr_nonnull(jp_get(&j, ".feeds[255].id"));
 	ck_assert_ptr_null(jp_get(&j, ".feeds[256].id"));
 	jp_free(&j);
