@@ -71,13 +71,17 @@ struct feed_note {
 /*
  * The daemon's upstream slots (see stats.h); main thread only.  Slot 0 is
  * recursion; an address keeps its slot for the daemon's life unless the
- * table fills, when a slot no configuration in force uses is given to the
- * new address and the counts it had are subtracted from then on.
+ * table fills: then a slot the new configuration does not use (preferably
+ * one the configuration in force does not use either) passes to the new
+ * address, and the counts it had are subtracted from then on.  Queries of
+ * the old generation still in flight may count a few more there, and its
+ * worker health (held down for up to 5 s) carries over.
  */
 struct upslot {
 	struct addr		 addr;
 	char			 name[ADDR_STRLEN];
 	unsigned		 mark;		/* last assignment using it */
+	unsigned		 live;		/* ... while in force then */
 	struct stats_upstream_sum base;	/* counts of an earlier address */
 };
 
@@ -131,22 +135,21 @@ config_each_addr(struct config *cfg, addr_fn fn, void *arg)
 struct slot_job {
 	struct upslots		*t;
 	struct main_ctx		*m;		/* NULL: no workers (-t) */
-	int			 pass;
+	int			 live;		/* marking the generation in
+						   force */
 	int			 full;
 };
 
-/* The slot of ca's address (marked as used), or -1. */
+/* The slot of ca's address, or -1. */
 static int
-slot_find(struct upslots *t, const struct config_addr *ca)
+slot_find(const struct upslots *t, const struct config_addr *ca)
 {
 	size_t	 i;
 
 	for (i = 1; i < t->n; i++)
 		if (addr_equal((const struct sockaddr *)&t->s[i].addr.ss,
-		    (const struct sockaddr *)&ca->addr.ss)) {
-			t->s[i].mark = t->mark;
+		    (const struct sockaddr *)&ca->addr.ss))
 			return (int)i;
-		}
 	return -1;
 }
 
@@ -166,6 +169,42 @@ slot_sum(struct main_ctx *m, size_t k, struct stats_upstream_sum *out)
 	free(sum);
 }
 
+/*
+ * A slot for an address the table does not hold: a free one, else one no
+ * configuration uses -- preferably not even the one in force, whose
+ * queries in flight still count in its slots.  0 when there is none.
+ */
+static size_t
+slot_free(struct upslots *t)
+{
+	size_t	 i;
+
+	if (t->n < STATS_MAX_UPSTREAMS)
+		return t->n++;
+	for (i = 1; i < t->n; i++)
+		if (t->s[i].mark != t->mark && t->s[i].live != t->mark)
+			return i;
+	for (i = 1; i < t->n; i++)
+		if (t->s[i].mark != t->mark)
+			return i;
+	return 0;
+}
+
+/* Mark the slots a configuration uses (nothing in it is written). */
+static void
+slot_mark(void *arg, struct config_addr *ca)
+{
+	struct slot_job	*j = arg;
+	int		 i;
+
+	if ((i = slot_find(j->t, ca)) == -1)
+		return;
+	if (j->live)
+		j->t->s[i].live = j->t->mark;
+	else
+		j->t->s[i].mark = j->t->mark;
+}
+
 static void
 slot_assign(void *arg, struct config_addr *ca)
 {
@@ -173,21 +212,16 @@ slot_assign(void *arg, struct config_addr *ca)
 	struct upslots	*t = j->t;
 	size_t		 i;
 
-	if (j->pass == 0 || (ca->slot = slot_find(t, ca)) != -1)
+	if ((ca->slot = slot_find(t, ca)) != -1)
 		return;
-	if (t->n < STATS_MAX_UPSTREAMS)
-		i = t->n++;
-	else {
-		for (i = 1; i < t->n && t->s[i].mark == t->mark; i++)
-			;
-		if (i == t->n) {
-			j->full = 1;
-			ca->slot = 0;
-			return;
-		}
-		log_info("upstream %s takes the slot of %s, which no "
-		    "configuration uses any more", ca->text, t->s[i].name);
+	if ((i = slot_free(t)) == 0) {
+		j->full = 1;
+		ca->slot = 0;
+		return;
 	}
+	if (t->s[i].name[0] != '\0')
+		log_info("upstream %s takes the slot of %s, which the new "
+		    "configuration does not use", ca->text, t->s[i].name);
 	slot_sum(j->m, i, &t->s[i].base);
 	t->s[i].addr = ca->addr;
 	snprintf(t->s[i].name, sizeof(t->s[i].name), "%s", ca->text);
@@ -195,26 +229,17 @@ slot_assign(void *arg, struct config_addr *ca)
 	ca->slot = (int)i;
 }
 
-/* Mark the slots cfg uses (cfg may be in use: nothing is written). */
-static void
-slot_mark(void *arg, struct config_addr *ca)
-{
-	struct slot_job	*j = arg;
-
-	(void)slot_find(j->t, ca);
-}
-
 /*
- * Give every address of cfg its slot in t (m: the running daemon, whose
- * workers' counts a reused slot starts from; NULL for -t).  -1 with a
- * message in err when cfg names more distinct addresses than there are
- * slots.
+ * Give every address of cfg (not yet in use) its slot in t (m: the running
+ * daemon, whose workers' counts a reused slot starts from; NULL for -t).
+ * -1 with a message in err when cfg names more distinct addresses than
+ * there are slots.
  */
 static int
 slots_assign(struct upslots *t, struct main_ctx *m, struct config *cfg,
     char *err, size_t errsz)
 {
-	struct slot_job	 j = { t, m, 0, 0 };
+	struct slot_job	 j = { t, m, 1, 0 };
 	struct gen	*cur;
 
 	if (t->n == 0) {
@@ -222,14 +247,13 @@ slots_assign(struct upslots *t, struct main_ctx *m, struct config *cfg,
 		t->n = 1;
 	}
 	t->mark++;
-	/* The generation in force keeps its slots whatever happens. */
 	if (m != NULL) {
 		cur = daemon_get_gen(m->d);
 		config_each_addr(cur->cfg, slot_mark, &j);
 		gen_unref(cur);
 	}
+	j.live = 0;
 	config_each_addr(cfg, slot_mark, &j);
-	j.pass = 1;
 	config_each_addr(cfg, slot_assign, &j);
 	if (j.full) {
 		snprintf(err, errsz, "%s: more than %d distinct upstream, zone "
@@ -782,9 +806,8 @@ reload(struct main_ctx *m, int force)
 		    "in force", cur->number);
 		goto fail;
 	}
-	if (slots_assign(&m->slots, m, nc, err, sizeof(err)) == -1 ||
-	    (nc->nzones > 0 &&
-	    (zones = zones_build(nc, err, sizeof(err))) == NULL)) {
+	if (nc->nzones > 0 &&
+	    (zones = zones_build(nc, err, sizeof(err))) == NULL) {
 		say(m, 1, "%s", err);
 		say(m, 1, "reload failed: generation %u stays in force",
 		    cur->number);
@@ -796,6 +819,14 @@ reload(struct main_ctx *m, int force)
 		say(m, 1, "%s", err);
 		say(m, 1, "reload failed: a feed or geo database could not be "
 		    "loaded; generation %u stays in force", cur->number);
+		goto fail;
+	}
+	/* Last: a slot may pass to a new address (see struct upslot). */
+	if (slots_assign(&m->slots, m, nc, err, sizeof(err)) == -1) {
+		policy_free(p);
+		say(m, 1, "%s", err);
+		say(m, 1, "reload failed: generation %u stays in force",
+		    cur->number);
 		goto fail;
 	}
 	if ((g = gen_new(nc, zones, p, cur->number + 1)) == NULL) {

@@ -5,7 +5,7 @@
 #                  the zone and resolved through their own route outside
 #                  it, NODATA (also for an empty non-terminal) and NXDOMAIN
 #                  with the zone's SOA (synthesized, or the one written)
-#   forward zones  asked through dnsward's own forwarder (RD=1), in forward
+#   forward zones  asked through dnsward's own forwarder (client's RD), in forward
 #                  and in recurse mode; longest match wins; a CNAME chain
 #                  that enters a zone is resolved through that zone (the
 #                  Azure Private Link pattern); on-nxdomain / on-nodata:
@@ -653,10 +653,12 @@ check_eq "fallback: [third], on-nodata: the third server's AAAA" \
 out=$(dw_dig known.priv.test A)
 check_eq "fallback: [third]: the zone's own server is still asked first" \
     "$(want 'known.priv.test. IN A 10.0.0.5')" "$(got "$out")"
-# Not in the specification: which server a fallback for a CNAME chain
-# (from the default upstream) asks when the zone names fallback servers.
+# A CNAME chain from the default upstream into the zone: with fallback
+# servers, they are asked for the name and their answer is joined.
 out=$(dw_dig acct.test A)
-note "fallback: [third], acct.test A (chain from the default upstream; unspecified): $(status "$out") $(got "$out")"
+check_eq "fallback: [third], via a public CNAME: the third server's answer joined" \
+    "$(want 'acct.test. IN CNAME acct.priv.test.' 'acct.priv.test. IN A 198.51.100.77')" \
+    "$(got "$out")"
 stop_dnsward TERM
 check_log
 l=$(logline acct.priv.test.)
@@ -718,6 +720,16 @@ check_eq "reload: before: acct.priv.test from the public view (now cached)" \
     "$(want 'acct.priv.test. IN A 192.0.2.77')" \
     "$(got "$(dw_dig acct.priv.test A)")"
 dw_dig acct.priv.test A >/dev/null
+# ups_queries ADDR: the queries dnsward-ctl status counts for an upstream
+# (empty when it is not listed).
+ups_queries() {
+	"$CTL" -s "$DW_DIR/control.sock" status 2>/dev/null |
+	    sed -n "s/^upstream $1: .* \([0-9][0-9]*\) queries,.*/\1/p"
+}
+pub_before=$(ups_queries "$PUB")
+check_ge "status: the default upstream counts its queries" "${pub_before:-0}" 1
+check_eq "status: no zone server listed before the zone exists" "" \
+    "$(ups_queries "$PRIV")"
 DW_EXTRA=$(rl_zones 10.1.2.4 with-priv) write_conf "$DW_CONF" "$DW_PORT" 1 "$PUB"
 ctl_reload
 check_eq "reload: dnsward-ctl reload with changed zones: exit 0" 0 "$CTL_ST"
@@ -734,6 +746,13 @@ check_eq "reload: the new forward zone's private answer" \
     "$(want 'known.priv.test. IN A 10.0.0.5')" \
     "$(got "$(dw_dig known.priv.test A)")"
 dw_dig known.priv.test A >/dev/null
+check_eq "status: the zone's server listed with its own queries" 2 \
+    "$(ups_queries "$PRIV")"
+check_eq "status: the default upstream's count survives the reload" \
+    "$pub_before" "$(ups_queries "$PUB")"
+check_match "status: the zone server up, with an RTT" \
+    "^upstream $PRIV: up, srtt [0-9]" \
+    "$("$CTL" -s "$DW_DIR/control.sock" status | grep "^upstream $PRIV:")"
 
 DW_EXTRA="zones:
   - name: corp.internal
@@ -757,6 +776,68 @@ check_eq "reload: removed forward zone: its cached private answer gone" \
     "$(got "$(dw_dig known.priv.test A)")"
 check_eq "reload: third local version" "$(want 'db.corp.internal. IN A 10.1.2.5')" \
     "$(got "$(dw_dig db.corp.internal A)")"
+check_eq "status: a removed zone's server is no longer listed" "" \
+    "$(ups_queries "$PRIV")"
+check_ge "status: the default upstream keeps counting" \
+    "$(ups_queries "$PUB")" $((pub_before + 2))
+
+# --- upstream slots: full table, a slot handed to a new address ---------------------
+
+# dummy_zones FIRST COUNT: zones d<k>.test forwarding to COUNT addresses
+# 127.0.2.FIRST.. (16 a zone; nothing is asked there).
+dummy_zones() {
+	local i k=0 n=0 line=
+	for i in $(seq "$1" $(($1 + $2 - 1))); do
+		line="$line${line:+, }\"127.0.2.$i\""
+		n=$((n + 1))
+		if [ $n = 16 ] || [ "$i" = $(($1 + $2 - 1)) ]; then
+			k=$((k + 1))
+			printf '  - name: d%s-%s.test\n    forward: [%s]\n' "$k" "$1" "$line"
+			line= n=0
+		fi
+	done
+}
+# 1 (PUB) + 1 (PRIV) + 125 = 127 addresses: every slot but recursion's.
+DW_EXTRA="zones:
+  - name: priv.test
+    forward: [\"$PRIV\"]
+$(dummy_zones 1 125)"
+write_conf "$DW_CONF" "$DW_PORT" 1 "$PUB"
+ctl_reload
+check_eq "slots: 127 distinct server addresses: reload accepted" 0 "$CTL_ST"
+[ "$CTL_ST" = 0 ] || note "ctl reload said: $CTL_OUT"
+dw_dig known.priv.test A >/dev/null
+dw_dig x1.priv.test A >/dev/null
+priv_n=$(ups_queries "$PRIV")
+check_ge "slots: the zone server counted" "${priv_n:-0}" 2
+check_eq "slots: status lists all 127" 127 \
+    "$("$CTL" -s "$DW_DIR/control.sock" status | grep -c '^upstream ')"
+# One more distinct address than there are slots.
+DW_EXTRA="zones:
+  - name: priv.test
+    forward: [\"$PRIV\"]
+  - name: third.test
+    forward: [\"$THIRD\"]
+$(dummy_zones 1 125)"
+write_conf "$DW_CONF" "$DW_PORT" 1 "$PUB"
+ctl_reload
+check_eq "slots: 128 distinct addresses in one configuration: reload refused" 1 \
+    "$CTL_ST"
+check_match "slots: ... saying why" 'more than 127 distinct upstream' "$CTL_OUT"
+check_eq "slots: ... the zones in force stay" "$priv_n" "$(ups_queries "$PRIV")"
+# Without PRIV: THIRD takes the slot PRIV had; its counts start at 0.
+DW_EXTRA="zones:
+  - name: third.test
+    forward: [\"$THIRD\"]
+$(dummy_zones 1 125)"
+write_conf "$DW_CONF" "$DW_PORT" 1 "$PUB"
+ctl_reload
+check_eq "slots: a new address when the table is full: reload accepted" 0 \
+    "$CTL_ST"
+check_eq "slots: the new address starts at 0 queries (not the old one's)" 0 \
+    "$(ups_queries "$THIRD")"
+dw_dig x.third.test A >/dev/null
+check_eq "slots: ... and counts its own" 1 "$(ups_queries "$THIRD")"
 stop_dnsward TERM
 check_log
 # The flushes above are only shown if those answers were cached.
