@@ -223,6 +223,9 @@ slot_assign(void *arg, struct config_addr *ca)
 		log_info("upstream %s takes the slot of %s, which the new "
 		    "configuration does not use", ca->text, t->s[i].name);
 	slot_sum(j->m, i, &t->s[i].base);
+	if (j->m != NULL)
+		atomic_fetch_add_explicit(&j->m->d->slot_epoch[i], 1,
+		    memory_order_release);
 	t->s[i].addr = ca->addr;
 	snprintf(t->s[i].name, sizeof(t->s[i].name), "%s", ca->text);
 	t->s[i].mark = t->mark;
@@ -783,7 +786,7 @@ reload(struct main_ctx *m, int force)
 	struct zones		*zones = NULL;
 	struct policy		*p;
 	char			 err[1024];
-	int			 nerr = 0;
+	int			 nerr = 0, flush;
 
 	cur = daemon_get_gen(m->d);
 	notify("RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading %s",
@@ -835,13 +838,16 @@ reload(struct main_ctx *m, int force)
 		    "in force", cur->number);
 		goto fail;
 	}
+	flush = zones_differ(cur->cfg, nc);
+	if (!flush)
+		g->zones_epoch = cur->zones_epoch;
 	daemon_set_gen(m->d, g);
 	wake_workers(m);
 	/*
 	 * Answers in the cache were routed by the old zones (and composed
 	 * from them): with other zones, none of them can be trusted.
 	 */
-	if (m->d->cache != NULL && zones_differ(cur->cfg, nc))
+	if (m->d->cache != NULL && flush)
 		say(m, 0, "reload: zones changed: %zu cached answers flushed",
 		    cache_flush(m->d->cache, NULL, 0));
 	m->reloads_ok++;

@@ -713,6 +713,17 @@ query_find_zone(const struct query *q)
 	return zones_find(q->gen->zones, name, len);
 }
 
+/* Forget a hop's state (the answer so far is freed). */
+static void
+query_hop_clear(struct query *q)
+{
+	free(q->prev);
+	q->prev = NULL;
+	q->prev_len = 0;
+	q->prev_raw = 0;
+	q->hop_len = 0;
+}
+
 /*
  * Ask the backend of the name resolved now (q is held): the forward zone's
  * servers, its fallback servers, or the default (forward upstreams or
@@ -751,6 +762,7 @@ query_route(struct query *q)
 
 	q->zone = query_find_zone(q);
 	q->backend = q->zone != NULL ? BACKEND_ZONE : BACKEND_DEFAULT;
+	q->visit_fallback = 0;
 	if (q->zone != NULL && q->zone_log == NULL)
 		q->zone_log = q->zone;
 	if (q->zone != NULL && zone_config(q->zone)->kind == ZONE_LOCAL) {
@@ -784,7 +796,8 @@ query_resolve(struct query *q)
 	uint8_t			 name[DNS_MAX_NAME];
 	size_t			 n;
 
-	q->hop_len = 0;
+	/* A fresh resolution (a CNAME override's target, say). */
+	query_hop_clear(q);
 	if ((q->zone = query_find_zone(q)) != NULL && q->zone_log == NULL)
 		q->zone_log = q->zone;
 	/* Local zones are answered from the configuration, not the cache. */
@@ -806,28 +819,6 @@ query_resolve(struct query *q)
 			q->cache = "miss";
 	}
 	query_route(q);
-}
-
-/* NODATA: NOERROR without a record of the question's type. */
-static int
-query_is_nodata(const uint8_t *resp, size_t len, uint16_t qtype)
-{
-	struct wire_question	 uq;
-	size_t			 p, rdpos;
-	uint16_t		 type, rdlen;
-	unsigned		 i;
-
-	if (DNS_RCODE(resp) != DNS_RCODE_NOERROR ||
-	    wire_question(resp, len, &uq) == -1)
-		return 0;
-	p = uq.end;
-	for (i = 0; i < DNS_ANCOUNT(resp); i++) {
-		if (wire_skip_rr(resp, len, &p, &type, &rdpos, &rdlen) == -1)
-			return 0;
-		if (type == qtype || qtype == DNS_TYPE_ANY)
-			return 0;
-	}
-	return 1;
 }
 
 /*
@@ -860,12 +851,57 @@ query_cname_of(const uint8_t *resp, size_t len, size_t qend,
 	return 0;
 }
 
+/* Does resp's answer section hold a record of type owned by name? */
+static int
+query_has_rr(const uint8_t *resp, size_t len, size_t qend,
+    const uint8_t *name, size_t namelen, uint16_t qtype)
+{
+	uint8_t		 owner[DNS_MAX_NAME];
+	size_t		 p = qend, op, ownerlen, rdpos;
+	uint16_t	 type, rdlen;
+	unsigned	 i;
+
+	for (i = 0; i < DNS_ANCOUNT(resp); i++) {
+		op = p;
+		if (wire_skip_rr(resp, len, &p, &type, &rdpos, &rdlen) == -1)
+			return 0;
+		if ((type == qtype || qtype == DNS_TYPE_ANY) &&
+		    wire_read_name(resp, len, &op, owner, &ownerlen) == 0 &&
+		    wire_name_equal(owner, ownerlen, name, namelen))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * NODATA from a zone: NOERROR, and the name resolved now has neither a
+ * record of the question's type nor a CNAME (an alias is an answer).
+ */
+static int
+query_is_nodata(const struct query *q, const uint8_t *resp, size_t len)
+{
+	struct wire_question	 uq;
+	uint8_t			 name[DNS_MAX_NAME], next[DNS_MAX_NAME];
+	const uint8_t		*un;
+	size_t			 namelen, nextlen;
+
+	if (DNS_RCODE(resp) != DNS_RCODE_NOERROR ||
+	    wire_question(resp, len, &uq) == -1)
+		return 0;
+	un = query_upstream_name(q, &namelen);
+	memcpy(name, un, namelen);
+	wire_name_lower(name, namelen);
+	return !query_has_rr(resp, len, uq.end, name, namelen, q->q.qtype) &&
+	    !query_cname_of(resp, len, uq.end, name, namelen, next, &nextlen);
+}
+
 /*
  * Follow the CNAME chain of resp from the name resolved now: the first
- * name that belongs to another forward or local zone -- or, for a local
- * zone's answer, the name the chain leaves the zone by -- is copied to hop
- * and its zone to *zp (NULL: the default backend); 1 is returned.  0: the
- * answer is complete as it is.
+ * name that belongs to another forward or local zone -- or, for a zone's
+ * answer whose chain leaves the zone without an answer for its last name,
+ * that name -- is copied to hop and its zone to *zp (NULL: the default
+ * backend); 1 is returned.  0: the answer is complete as it is.  A query
+ * for CNAME or ANY wants the alias itself: never followed.
  */
 static int
 query_hop_target(const struct query *q, const uint8_t *resp, size_t len,
@@ -878,7 +914,8 @@ query_hop_target(const struct query *q, const uint8_t *resp, size_t len,
 	size_t			 curlen, nextlen;
 	unsigned		 step;
 
-	if (q->gen->zones == NULL || wire_question(resp, len, &uq) == -1)
+	if (q->gen->zones == NULL || q->q.qtype == DNS_TYPE_CNAME ||
+	    q->q.qtype == DNS_TYPE_ANY || wire_question(resp, len, &uq) == -1)
 		return 0;
 	un = query_upstream_name(q, &curlen);
 	memcpy(cur, un, curlen);
@@ -898,8 +935,8 @@ query_hop_target(const struct query *q, const uint8_t *resp, size_t len,
 		curlen = nextlen;
 	}
 	if (step > 0 && step < QUERY_MAX_CHAIN && q->zone != NULL &&
-	    zone_config(q->zone)->kind == ZONE_LOCAL &&
-	    (z = zones_find(q->gen->zones, cur, curlen)) != q->zone) {
+	    (z = zones_find(q->gen->zones, cur, curlen)) != q->zone &&
+	    !query_has_rr(resp, len, uq.end, cur, curlen, q->q.qtype)) {
 		memcpy(hop, cur, curlen);
 		*hoplen = curlen;
 		*zp = z;
@@ -924,7 +961,10 @@ query_final(struct query *q, uint8_t *resp, size_t len,
 	 * Answers to RD=0 queries may be partial: served, not kept.  A
 	 * local zone's own answers are the configuration's: not kept.
 	 */
-	if (q->w->d->cache != NULL && q->rd && !q->local) {
+	if (q->w->d->cache != NULL && q->rd && !q->local &&
+	    q->gen->zones_epoch == atomic_load_explicit(&q->w->d->zones_epoch,
+	    memory_order_acquire)) {
+		/* (Routed by zones no longer in force: not kept.) */
 		query_cache_key(q, &k, name);
 		cache_store(q->w->d->cache, &k, resp, len, e, cache_now());
 	}
@@ -938,15 +978,6 @@ query_final(struct query *q, uint8_t *resp, size_t len,
 	query_answer(q, resp, len, e);
 }
 
-/* Forget a hop's state (the answer so far is freed). */
-static void
-query_hop_clear(struct query *q)
-{
-	free(q->prev);
-	q->prev = NULL;
-	q->prev_len = 0;
-	q->hop_len = 0;
-}
 
 /*
  * The answer so far with the hop's answer spliced in: q->prev's chain up
@@ -980,15 +1011,19 @@ query_routed(struct query *q, uint8_t *resp, size_t len,
 
 	zc = q->zone != NULL ? zone_config(q->zone) : NULL;
 	memset(&none, 0, sizeof(none));
-	/* The zone says there is nothing: its fallback, once. */
-	if (zc != NULL && q->backend == BACKEND_ZONE && !q->fallback &&
+	/* Recursing, AD says what libunbound proved; zone servers prove
+	 * nothing to us. */
+	if (q->gen->cfg->mode == RESOLVER_RECURSE && !q->recursion)
+		resp[3] &= ~0x20;
+	/* The zone says there is nothing: its fallback, once per visit. */
+	if (zc != NULL && q->backend == BACKEND_ZONE && !q->visit_fallback &&
 	    ((zc->on_nxdomain && rc == DNS_RCODE_NXDOMAIN) ||
-	    (zc->on_nodata && query_is_nodata(resp, len, q->q.qtype)))) {
-		q->fallback = 1;
-		if (q->prev != NULL && zc->nfallback == 0) {
+	    (zc->on_nodata && query_is_nodata(q, resp, len)))) {
+		q->fallback = q->visit_fallback = 1;
+		if (q->prev_raw && zc->nfallback == 0) {
 			/*
-			 * A hop: the default backend's answer before it is
-			 * the fallback's answer already.
+			 * A hop out of the default backend's own answer:
+			 * that answer is what the fallback would give.
 			 */
 			comp = q->prev;
 			complen = q->prev_len;
@@ -1019,6 +1054,7 @@ query_routed(struct query *q, uint8_t *resp, size_t len,
 			query_fail(q, DNS_RCODE_SERVFAIL, -1, "overload");
 			return;
 		}
+		q->prev_raw = q->prev == NULL && q->backend == BACKEND_DEFAULT;
 		free(q->prev);
 		q->prev = comp;
 		q->prev_len = complen;

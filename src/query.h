@@ -97,7 +97,10 @@ struct query {
 	const struct zone	*zone;		/* its route; NULL: default */
 	enum query_backend	 backend;
 	const struct zone	*zone_log;	/* first zone involved (log) */
-	int			 fallback;	/* a fallback was taken */
+	int			 fallback;	/* a fallback was taken (log) */
+	int			 visit_fallback; /* ... in this zone visit */
+	int			 prev_raw;	/* prev is the default backend's
+						   own answer, not joined */
 	int			 hops;		/* CNAME hops into zones */
 	int			 local;		/* the answer is a local zone's
 						   own (AA, not cached) */

@@ -18,6 +18,7 @@
 #include <event2/listener.h>
 
 #include "addr.h"
+#include "cache.h"
 #include "config.h"
 #include "dlog.h"
 #include "forward.h"
@@ -93,6 +94,8 @@ scratch_init(struct worker *w, enum dlog_transport t)
 	q->backend = BACKEND_DEFAULT;
 	q->zone_log = NULL;
 	q->fallback = 0;
+	q->visit_fallback = 0;
+	q->prev_raw = 0;
 	q->hops = 0;
 	q->local = 0;
 	q->hop_len = 0;
@@ -624,6 +627,7 @@ gen_new(struct config *cfg, struct zones *zones, struct policy *policy,
 	atomic_init(g->cfg_refs, 1);
 	g->cfg = cfg;
 	g->zones = zones;
+	g->zones_epoch = number;
 	g->policy = policy;
 	g->number = number;
 	clock_gettime(CLOCK_REALTIME, &g->made);
@@ -641,6 +645,7 @@ gen_new_same_config(struct gen *prev, struct policy *policy, unsigned number)
 	g->cfg = prev->cfg;
 	g->cfg_refs = prev->cfg_refs;
 	g->zones = prev->zones;
+	g->zones_epoch = prev->zones_epoch;
 	atomic_fetch_add_explicit(g->cfg_refs, 1, memory_order_relaxed);
 	g->policy = policy;
 	g->number = number;
@@ -659,6 +664,14 @@ static void
 gen_free(struct gen *g)
 {
 	log_info("generation %u released", g->number);
+	/*
+	 * Its last query is done: an answer it routed by zones no longer in
+	 * force that slipped into the cache between the reload's check and
+	 * flush goes now.
+	 */
+	if (g->d != NULL && g->d->cache != NULL && g->zones_epoch !=
+	    atomic_load_explicit(&g->d->zones_epoch, memory_order_acquire))
+		(void)cache_flush(g->d->cache, NULL, 0);
 	policy_free(g->policy);
 	if (atomic_fetch_sub_explicit(g->cfg_refs, 1,
 	    memory_order_acq_rel) == 1) {
@@ -716,6 +729,9 @@ daemon_set_gen(struct daemon *d, struct gen *g)
 		g->d = d;
 	pthread_mutex_lock(&d->gen_lock);
 	old = atomic_load_explicit(&d->gen, memory_order_relaxed);
+	if (g != NULL)
+		atomic_store_explicit(&d->zones_epoch, g->zones_epoch,
+		    memory_order_release);
 	atomic_store_explicit(&d->gen, g, memory_order_release);
 	pthread_mutex_unlock(&d->gen_lock);
 	if (old != NULL)
@@ -743,12 +759,29 @@ void
 worker_refresh(struct worker *w)
 {
 	struct gen	*g;
+	size_t		 i;
 
 	if (atomic_load_explicit(&w->d->gen, memory_order_relaxed) == w->gen)
 		return;
 	g = daemon_get_gen(w->d);
 	gen_unref(w->gen);
 	w->gen = g;
+	/* A slot given to another address starts with a clean health. */
+	for (i = 0; i < STATS_MAX_UPSTREAMS; i++) {
+		unsigned e = atomic_load_explicit(&w->d->slot_epoch[i],
+		    memory_order_acquire);
+
+		if (e == w->ups_epoch[i])
+			continue;
+		w->ups_epoch[i] = e;
+		w->ups[i].fails = 0;
+		w->ups[i].bogus = 0;
+		memset(&w->ups[i].down_until, 0, sizeof(w->ups[i].down_until));
+		atomic_store_explicit(&w->ups[i].down_until_ms, 0,
+		    memory_order_relaxed);
+		atomic_store_explicit(&w->ups[i].srtt_us, 0,
+		    memory_order_relaxed);
+	}
 }
 
 /* ---- life cycle --------------------------------------------------- */

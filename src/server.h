@@ -47,6 +47,8 @@ struct gen {
 	atomic_uint		*cfg_refs;	/* generations using cfg */
 	struct zones		*zones;		/* compiled cfg->zones; shared
 						   with cfg; NULL: none */
+	unsigned		 zones_epoch;	/* number of the generation
+						   whose zones these are */
 	struct policy		*policy;	/* owned */
 	unsigned		 number;	/* 1 at start, +1 per reload */
 	atomic_uint		 refs;
@@ -60,6 +62,13 @@ struct daemon {
 	pthread_mutex_t		 gen_lock;
 	struct dlog		*dlog;
 	struct cache		*cache;		/* NULL: no cache */
+	/*
+	 * The current generation's zones_epoch: an answer routed by other
+	 * zones (a query in flight across a reload) is not cached.
+	 */
+	atomic_uint		 zones_epoch;
+	/* Bumped when a slot passes to another address (main thread). */
+	atomic_uint		 slot_epoch[STATS_MAX_UPSTREAMS];
 	atomic_uint		 tcp_conns;	/* open client connections */
 
 	/*
@@ -134,6 +143,7 @@ struct worker {
 	struct query_list	 pool;		/* free held queries */
 
 	struct fwd_upstream	 ups[STATS_MAX_UPSTREAMS]; /* by slot */
+	unsigned		 ups_epoch[STATS_MAX_UPSTREAMS];
 	struct recursor		*rec;		/* resolver.mode recurse */
 
 	int			 stopping;
