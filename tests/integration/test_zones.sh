@@ -8,18 +8,28 @@
 #   forward zones  asked through dnsward's own forwarder (client's RD), in forward
 #                  and in recurse mode; longest match wins; a CNAME chain
 #                  that enters a zone is resolved through that zone (the
-#                  Azure Private Link pattern); on-nxdomain / on-nodata:
-#                  fallback retries once through the default backend or
-#                  the zone's fallback: servers; a failing fallback is
-#                  SERVFAIL, not the zone's NXDOMAIN
+#                  Azure Private Link pattern), and a zone's CNAME that
+#                  leaves it unanswered through its target's route;
+#                  on-nxdomain / on-nodata: fallback retries once per visit
+#                  of the zone (a chain through two fallback zones falls
+#                  back in each; after a hop from a local or forward zone
+#                  too) through the default backend or the zone's
+#                  fallback: servers; a CNAME answer is no NODATA; a
+#                  failing fallback is SERVFAIL, not the zone's NXDOMAIN;
+#                  queries for CNAME or ANY are not chased
 #   the decision log: "zone", "fallback", "upstream"; no AD on answers made
-#   from a zone's data; UDP and TCP; dnsward-ctl reload changes zones at
-#   once (and answers cached under a changed zone go); dnsward -t rejects
-#   bad zones with FILE:LINE:COL and accepts conf/examples/*.yaml.
+#   from a zone's data; UDP and TCP; the cache keeps the complete answers
+#   (no NXDOMAIN left by a chain or a policy override's chase);
+#   dnsward-ctl reload changes zones at once (answers cached under a
+#   changed zone go, and so does an answer from the old zones that arrives
+#   after the reload); dnsward -t rejects bad zones with FILE:LINE:COL and
+#   the message for each, and accepts conf/examples/*.yaml.
 #
 # Forward mode runs on lib.sh's NSD ("test.", the public view, with names
-# under priv.test.) plus two more NSDs on loopback ports serving their own
-# "priv.test." (the private view, fewer names; a third view for fallback:).
+# under priv.test. and priv2.test.) plus more NSDs on loopback ports
+# serving their own "priv.test." (the private view, fewer names; a third
+# view for fallback:) and an empty "priv2.test."; tests/tools/slowproxy.py
+# delays the default upstream for the reload race.
 # Recurse mode runs on hier.sh's signed hierarchy (skipped with the reason
 # when it cannot run here), with privatelink.example.dwtest. forwarded to
 # its "private" server.
@@ -313,13 +323,14 @@ done
 # --- dnsward -t: bad zones ----------------------------------------------------------
 
 NBAD=0
-# bad_zone DESC LINES KEYWORD-REGEX ZONES-YAML: dnsward -t on a file whose
+# bad_zone DESC LINE MESSAGE-REGEX ZONES-YAML: dnsward -t on a file whose
 # zones: section is ZONES-YAML (line 4 is its first line) must exit 1 with
-# FILE:LINE:COL (LINE one of LINES, a regex alternation) naming the zone
-# (zones[N]) and matching KEYWORD-REGEX.  The output is shown either way,
-# so the expectations can be tightened once the messages are settled.
+# FILE:LINE:COL (LINE a regex) followed by the message src/config.c (or
+# src/zone.c) gives for that case, MESSAGE-REGEX matched from its start:
+# naming the zone's key (zones[N].key) and what is wrong with it.  The
+# output is shown either way.
 bad_zone() {
-	local desc=$1 lines=$2 kw=$3 f out st
+	local desc=$1 lines=$2 msg=$3 f out st
 	NBAD=$((NBAD + 1))
 	f=$WORK/badzone$NBAD.yaml
 	{
@@ -333,79 +344,95 @@ bad_zone() {
 	check_eq "-t bad zone ($desc): exit 1" 1 "$st"
 	check_match "-t bad zone ($desc): FILE:LINE:COL" \
 	    "badzone$NBAD\.yaml:($lines):[0-9]+: " "$out"
-	check_match "-t bad zone ($desc): names the zone and the problem" \
-	    "zones\[[0-9]+\].*($kw)|($kw).*zones\[[0-9]+\]" "$out"
-	printf '%s\n' "$out" | head -n 3 | sed "s/^/#   -t ($desc): /"
+	check_match "-t bad zone ($desc): the message at that place" \
+	    "badzone$NBAD\.yaml:($lines):[0-9]+: ($msg)" "$out"
+	printf '%s\n' "$out" | head -n 3 | while IFS= read -r l; do
+		printf '#   -t (%s): %s\n' "$desc" "$l"
+	done
 }
 
-bad_zone "forward and local" "4|5|6" 'forward.*local|local.*forward|both' \
+bad_zone "forward and local" "6" \
+    'zones\[0\]\.local: a zone has forward or local, not both$' \
 '  - name: corp.internal
     forward: ["127.0.0.1:5"]
     local: ["db A 10.1.2.3"]'
-bad_zone "neither forward nor local" "4" 'forward|local|missing' \
+bad_zone "neither forward nor local" "4" \
+    'zones\[0\]: needs forward \(servers to ask\) or local \(records to answer\)$' \
 '  - name: corp.internal'
-bad_zone "record outside the zone" "6" 'outside|not (in|under|below|within)|other\.example' \
+bad_zone "record outside the zone" "6" \
+    "zones\[0\]\.local\[0\]: owner 'other\.example\.' is not in the zone\$" \
 '  - name: corp.internal
     local:
       - "other.example. A 1.2.3.4"'
-bad_zone "record that does not parse" "7" 'pars|bad|invalid|syntax|not-an-ip' \
+# (The text after "bad record: " is ldns's.)
+bad_zone "record that does not parse" "7" 'zones\[0\]\.local\[1\]: bad record: .' \
 '  - name: corp.internal
     local:
       - "db A 10.1.2.3"
       - "db A not-an-ip"'
-bad_zone "unknown record type" "6" 'type|pars|bad|invalid|NOSUCHTYPE' \
+bad_zone "unknown record type" "6" 'zones\[0\]\.local\[0\]: bad record: .' \
 '  - name: corp.internal
     local:
       - "db NOSUCHTYPE 1"'
-bad_zone "CNAME beside other data" "7" 'CNAME' \
+bad_zone "CNAME beside other data" "7" \
+    "zones\[0\]\.local\[1\]: a CNAME cannot be beside other data at 'db\.corp\.internal\.' \(local\[0\]\)\$" \
 '  - name: corp.internal
     local:
       - "db A 10.1.2.3"
       - "db CNAME www"'
-bad_zone "on-nxdomain: fallback on a local zone" "4|6" 'on-nxdomain|fallback' \
+bad_zone "on-nxdomain: fallback on a local zone" "6" \
+    "zones\[0\]\.on-nxdomain: only for a forward zone \(a local zone's answers are final\)\$" \
 '  - name: corp.internal
     local: ["db A 10.1.2.3"]
     on-nxdomain: fallback'
-bad_zone "on-nodata: fallback on a local zone" "4|6" 'on-nodata|fallback' \
+bad_zone "on-nodata: fallback on a local zone" "6" \
+    "zones\[0\]\.on-nodata: only for a forward zone \(a local zone's answers are final\)\$" \
 '  - name: corp.internal
     local: ["db A 10.1.2.3"]
     on-nodata: fallback'
-bad_zone "fallback: without on-nxdomain/on-nodata fallback" "4|6" 'fallback' \
+bad_zone "fallback: without on-nxdomain/on-nodata fallback" "6" \
+    'zones\[0\]\.fallback: needs on-nxdomain: fallback or on-nodata: fallback$' \
 '  - name: priv.test
     forward: ["127.0.0.1:5"]
     fallback: ["127.0.0.1:6"]'
-bad_zone "on-nxdomain: a bad value" "6" 'on-nxdomain|fallback|answer|retry' \
+bad_zone "on-nxdomain: a bad value" "6" \
+    "zones\[0\]\.on-nxdomain: expected fallback or answer, got 'retry'\$" \
 '  - name: priv.test
     forward: ["127.0.0.1:5"]
     on-nxdomain: retry'
-bad_zone "duplicate zone names" "6|7" 'duplicate|already|corp\.internal' \
+bad_zone "duplicate zone names" "6" \
+    "zones\[1\]\.name: zone 'corp\.internal' is already declared at line 4\$" \
 '  - name: corp.internal
     local: ["db A 10.1.2.3"]
   - name: corp.internal
     forward: ["127.0.0.1:5"]'
-bad_zone "duplicate zone names (case, final dot)" "6|7" 'duplicate|already|corp\.internal' \
+bad_zone "duplicate zone names (case, final dot)" "6" \
+    "zones\[1\]\.name: zone 'corp\.internal' is already declared at line 4\$" \
 '  - name: corp.internal
     local: ["db A 10.1.2.3"]
   - name: Corp.Internal.
     forward: ["127.0.0.1:5"]'
-bad_zone "the root as a zone" "4" 'root|'"'"'\.'"'"'|"\."' \
+bad_zone "the root as a zone" "4" \
+    'zones\[0\]\.name: the root is the default backend \(resolver:\), not a zone$' \
 '  - name: "."
     forward: ["127.0.0.1:5"]'
-bad_zone "unknown key" "6" "unknown key 'frobnicate'" \
+bad_zone "unknown key" "6" "unknown key 'frobnicate' in 'zones\[0\]'\$" \
 '  - name: priv.test
     forward: ["127.0.0.1:5"]
     frobnicate: yes'
-bad_zone "empty forward list" "5" 'empty|at least|forward' \
+bad_zone "empty forward list" "5" \
+    'zones\[0\]\.forward: at least one address is required$' \
 '  - name: priv.test
     forward: []'
 addrs=$(seq 1 17 | sed 's/^/"127.0.0.2:/; s/$/"/' | paste -sd, | sed 's/,/, /g')
-bad_zone "17 forward servers" "5" 'more than|16' \
+bad_zone "17 forward servers" "5" 'zones\[0\]\.forward: more than 16 addresses$' \
 "  - name: priv.test
     forward: [$addrs]"
-bad_zone "bad forward address" "5" 'address|not-an-address' \
+bad_zone "bad forward address" "5" \
+    "zones\[0\]\.forward: bad address 'not-an-address': ." \
 '  - name: priv.test
     forward: ["not-an-address"]'
-bad_zone "bad zone name" "4" 'name|bad' \
+bad_zone "bad zone name" "4" "zones\[0\]\.name: bad name 'bad\.\.name': ." \
 '  - name: "bad..name"
     forward: ["127.0.0.1:5"]'
 
@@ -419,7 +446,13 @@ v6.priv	IN AAAA	2001:db8::79
 acct	IN CNAME	acct.priv
 known	IN CNAME	known.priv
 v6	IN CNAME	v6.priv
-tolocal	IN CNAME	db.corp.internal.'
+tolocal	IN CNAME	db.corp.internal.
+hop.priv	IN CNAME	acct.priv2
+acct.priv2	IN A	192.0.2.88
+twohop	IN CNAME	mid.priv
+mid.priv	IN CNAME	acct.priv2
+bad	IN A	192.0.2.66
+viabad.priv	IN CNAME	bad'
 start_nsd
 PUB=127.0.0.1:$NSD_PORT
 
@@ -432,6 +465,8 @@ $TTL 300
 ns	IN A	127.0.0.1
 known	IN A	10.0.0.5
 v6	IN A	10.0.0.6
+mid	IN CNAME	acct.priv2.test.
+out	IN CNAME	host.test.
 EOF
 start_auth private priv.test.
 PRIV=127.0.0.1:$AUTH_PORT
@@ -448,9 +483,21 @@ v6	IN AAAA	2001:db8:3::79
 EOF
 start_auth third priv.test.
 THIRD=127.0.0.1:$AUTH_PORT
+# A second private zone, priv2.test., with no names in it (NXDOMAIN for
+# all; the public view has acct.priv2.test).
+mkdir -p "$WORK/private2"
+cat >"$WORK/private2/zone" <<'EOF'
+$ORIGIN priv2.test.
+$TTL 300
+@	IN SOA	ns.priv2.test. hostmaster.priv2.test. 1 3600 600 86400 300
+@	IN NS	ns
+ns	IN A	127.0.0.1
+EOF
+start_auth private2 priv2.test.
+PRIV2=127.0.0.1:$AUTH_PORT
 pick_port DEAD_PORT || bail "no free port for the dead fallback"
 DEAD=127.0.0.1:$DEAD_PORT
-note "public nsd $PUB, private $PRIV, third $THIRD, dead $DEAD"
+note "public nsd $PUB, private $PRIV, private2 $PRIV2, third $THIRD, dead $DEAD"
 
 # The views as the NSDs give them (sanity of the set-up, not of dnsward).
 out=$(dig @127.0.0.1 -p "$PRIV_PORT" +time=2 +tries=1 acct.priv.test A 2>&1)
@@ -459,6 +506,13 @@ out=$(nsd_dig acct.test A)
 check_eq "set-up: public view: acct.test CNAME + A" \
     "$(want 'acct.test. IN CNAME acct.priv.test.' 'acct.priv.test. IN A 192.0.2.77')" \
     "$(got "$out")"
+out=$(dig @127.0.0.1 -p "${PRIV2##*:}" +time=2 +tries=1 acct.priv2.test A 2>&1)
+check_eq "set-up: second private view has no acct.priv2.test" NXDOMAIN \
+    "$(status "$out")"
+out=$(dig @127.0.0.1 -p "$PRIV_PORT" +time=2 +tries=1 out.priv.test A 2>&1)
+check_eq "set-up: private view: out.priv.test is a CNAME out of the zone alone" \
+    "NOERROR/$(want 'out.priv.test. IN CNAME host.test.')" \
+    "$(status "$out")/$(got "$out")"
 
 # fwd_zones [LINE...]: the zones: section of the forward-mode instances,
 # the LINEs added to the priv.test zone.
@@ -532,6 +586,15 @@ for p in udp tcp; do
 	check_eq "$p: public CNAME to a private NODATA: the CNAME only" \
 	    "NOERROR/$(want 'v6.test. IN CNAME v6.priv.test.')" \
 	    "$(status "$out")/$(got "$out")"
+	# The private server answers out.priv.test with its CNAME to
+	# host.test. alone: the chain leaves the zone without an answer for
+	# its target, which is then resolved through its own route (the
+	# default upstream), as a local zone's CNAME out of the zone is.
+	out=$(dw_dig $opt out.priv.test A)
+	check_eq "$p: forward zone CNAME out of the zone: followed to the default upstream" \
+	    "NOERROR/$(want 'out.priv.test. IN CNAME host.test.' \
+	    'host.test. IN A 192.0.2.1' 'host.test. IN A 192.0.2.2')" \
+	    "$(status "$out")/$(got "$out")"
 	out=$(dw_dig $opt x.local.priv.test A)
 	check_eq "$p: longest match: local zone inside the forward zone" \
 	    "$(want 'x.local.priv.test. IN A 10.7.7.7')" "$(got "$out")"
@@ -600,6 +663,13 @@ for p in udp tcp; do
 	out=$(dw_dig $opt v6.priv.test A)
 	check_eq "$p: fallback zone: the private A of the same name" \
 	    "$(want 'v6.priv.test. IN A 10.0.0.6')" "$(got "$out")"
+	# A CNAME is an answer, not NODATA: no fallback; its target (out
+	# of the zone) is resolved through its own route.
+	out=$(dw_dig $opt out.priv.test A)
+	check_eq "$p: on-nodata fallback zone, private CNAME out of the zone: CNAME + target's A" \
+	    "NOERROR/$(want 'out.priv.test. IN CNAME host.test.' \
+	    'host.test. IN A 192.0.2.1' 'host.test. IN A 192.0.2.2')" \
+	    "$(status "$out")/$(got "$out")"
 	out=$(dw_dig $opt nosuch.priv.test A)
 	check_eq "$p: fallback: missing in both views: NXDOMAIN" NXDOMAIN \
 	    "$(status "$out")"
@@ -619,6 +689,8 @@ check_match "log: on-nodata fallback: \"fallback\":true" '"fallback":true' \
 l=$(logline known.priv.test.)
 check_nomatch "log: private answer in a fallback zone: no \"fallback\" field" \
     '"fallback"' "$l"
+check_nomatch "log: private CNAME out of an on-nodata fallback zone: no fallback taken" \
+    '"fallback":true' "$(logline out.priv.test.)"
 check_match "log: private answer: upstream is the zone's server" \
     "\"upstream\":\"$PRIV\"" "$l"
 
@@ -634,8 +706,15 @@ check_eq "on-nodata only: NODATA falls back to the public AAAA" \
 out=$(dw_dig +tcp v6.priv.test AAAA)
 check_eq "on-nodata only (TCP): the public AAAA" \
     "$(want 'v6.priv.test. IN AAAA 2001:db8::79')" "$(got "$out")"
+out=$(dw_dig out.priv.test A)
+check_eq "on-nodata only: a private CNAME out of the zone is no NODATA: CNAME + target's A" \
+    "NOERROR/$(want 'out.priv.test. IN CNAME host.test.' \
+    'host.test. IN A 192.0.2.1' 'host.test. IN A 192.0.2.2')" \
+    "$(status "$out")/$(got "$out")"
 stop_dnsward TERM
 check_log
+check_nomatch "log: on-nodata only, private CNAME out of the zone: no fallback taken" \
+    '"fallback":true' "$(logline out.priv.test.)"
 
 # --- fallback: [third server] ----------------------------------------------------------
 
@@ -700,6 +779,156 @@ stop_dnsward TERM
 check_log
 check_eq "loop guard: one decision record for the query" 1 \
     "$(log_count acct.priv.test.)"
+
+# --- CNAME hops across zones, with fallback at each ----------------------------------
+#
+# priv.test. and priv2.test. both fall back on NXDOMAIN.  The private views
+# lack acct.priv.test / acct.priv2.test (the public view has them, and
+# hop.priv.test CNAME acct.priv2.test, twohop.test CNAME mid.priv.test);
+# privately, mid.priv.test CNAME acct.priv2.test.  A fallback is taken once
+# per visit of a zone: a chain that falls back in one zone and moves on to
+# another still gets that zone's fallback.
+
+# hop_zones: the zones: section of the hop instances.
+hop_zones() {
+	cat <<EOF
+zones:
+  - name: priv.test
+    forward: ["$PRIV"]
+    on-nxdomain: fallback
+  - name: priv2.test
+    forward: ["$PRIV2"]
+    on-nxdomain: fallback
+  - name: corp.internal
+    local:
+      - "p CNAME acct.priv.test."
+      - "ext CNAME nosuch.test."
+EOF
+}
+
+# hop_checks PROTO: chains through fallback zones (the instance is new:
+# nothing of it cached before).
+hop_checks() {
+	local p=$1 opt=+notcp out
+	[ "$p" = tcp ] && opt=+tcp
+	out=$(dw_dig $opt p.corp.internal A)
+	check_eq "$p: hop: local CNAME into a fallback zone missing the name: CNAME + public A" \
+	    "NOERROR/$(want 'p.corp.internal. IN CNAME acct.priv.test.' \
+	    'acct.priv.test. IN A 192.0.2.77')" "$(status "$out")/$(got "$out")"
+	out=$(dw_dig $opt twohop.test A)
+	check_eq "$p: hop: default -> priv.test (CNAME) -> priv2.test NXDOMAIN, fallback: chain + public A" \
+	    "NOERROR/$(want 'twohop.test. IN CNAME mid.priv.test.' \
+	    'mid.priv.test. IN CNAME acct.priv2.test.' \
+	    'acct.priv2.test. IN A 192.0.2.88')" "$(status "$out")/$(got "$out")"
+	out=$(dw_dig $opt hop.priv.test A)
+	check_eq "$p: hop: priv.test fallback, then priv2.test fallback (once per zone): chain + public A" \
+	    "NOERROR/$(want 'hop.priv.test. IN CNAME acct.priv2.test.' \
+	    'acct.priv2.test. IN A 192.0.2.88')" "$(status "$out")/$(got "$out")"
+	# A query for CNAME (or ANY) wants the alias itself: not chased,
+	# whatever its target's zone would say.
+	out=$(dw_dig $opt ext.corp.internal CNAME)
+	check_eq "$p: hop: qtype CNAME, local CNAME to a missing name: NOERROR, the CNAME alone" \
+	    "NOERROR/$(want 'ext.corp.internal. IN CNAME nosuch.test.')" \
+	    "$(status "$out")/$(got "$out")"
+	out=$(dw_dig $opt ext.corp.internal ANY)
+	check_eq "$p: hop: qtype ANY, local CNAME to a missing name: NOERROR, the CNAME alone" \
+	    "NOERROR/$(want 'ext.corp.internal. IN CNAME nosuch.test.')" \
+	    "$(status "$out")/$(got "$out")"
+	out=$(dw_dig $opt p.corp.internal CNAME)
+	check_eq "$p: hop: qtype CNAME, local CNAME into a fallback zone: the CNAME alone" \
+	    "NOERROR/$(want 'p.corp.internal. IN CNAME acct.priv.test.')" \
+	    "$(status "$out")/$(got "$out")"
+	out=$(dw_dig $opt mid.priv.test CNAME)
+	check_eq "$p: hop: qtype CNAME, forward zone CNAME into another zone: the CNAME alone" \
+	    "NOERROR/$(want 'mid.priv.test. IN CNAME acct.priv2.test.')" \
+	    "$(status "$out")/$(got "$out")"
+	out=$(dw_dig $opt twohop.test CNAME)
+	check_eq "$p: hop: qtype CNAME, public CNAME into a zone: the CNAME alone" \
+	    "NOERROR/$(want 'twohop.test. IN CNAME mid.priv.test.')" \
+	    "$(status "$out")/$(got "$out")"
+}
+
+DW_EXTRA=$(hop_zones) DW_CACHE="{ size: off }" start_dnsward hz 1 "$PUB"
+hop_checks udp
+hop_checks tcp
+out=$(dw_dig acct.priv2.test A)
+check_eq "hop: (the second zone alone falls back too)" \
+    "NOERROR/$(want 'acct.priv2.test. IN A 192.0.2.88')" \
+    "$(status "$out")/$(got "$out")"
+stop_dnsward TERM
+check_log
+check_match "log: hop: local CNAME into a fallback zone: \"fallback\":true" \
+    '"fallback":true' "$(logline p.corp.internal.)"
+check_match "log: hop: fallback in both zones: NOERROR, \"fallback\":true" \
+    '"rcode":"NOERROR".*"fallback":true' "$(logline hop.priv.test.)"
+
+# The same with the cache on: the complete answers are what is kept.
+DW_EXTRA=$(hop_zones) start_dnsward hzc 1 "$PUB"	# cache on
+for i in 1 2; do
+	out=$(dw_dig p.corp.internal A)
+	check_eq "cache on: hop: local CNAME into a fallback zone (query $i): CNAME + public A" \
+	    "NOERROR/$(want 'p.corp.internal. IN CNAME acct.priv.test.' \
+	    'acct.priv.test. IN A 192.0.2.77')" "$(status "$out")/$(got "$out")"
+done
+for i in 1 2; do
+	out=$(dw_dig twohop.test A)
+	check_eq "cache on: hop: default -> priv.test -> priv2.test fallback (query $i): chain + public A" \
+	    "NOERROR/$(want 'twohop.test. IN CNAME mid.priv.test.' \
+	    'mid.priv.test. IN CNAME acct.priv2.test.' \
+	    'acct.priv2.test. IN A 192.0.2.88')" "$(status "$out")/$(got "$out")"
+done
+for i in 1 2; do
+	out=$(dw_dig hop.priv.test A)
+	check_eq "cache on: hop: fallback in both zones (query $i): chain + public A, not a cached NXDOMAIN" \
+	    "NOERROR/$(want 'hop.priv.test. IN CNAME acct.priv2.test.' \
+	    'acct.priv2.test. IN A 192.0.2.88')" "$(status "$out")/$(got "$out")"
+done
+# Asked directly after the chains through them: nothing the chains left
+# in the cache stands in for these names' own answers.
+out=$(dw_dig acct.priv2.test A)
+check_eq "cache on: hop: acct.priv2.test asked after the chains: the public A" \
+    "NOERROR/$(want 'acct.priv2.test. IN A 192.0.2.88')" \
+    "$(status "$out")/$(got "$out")"
+out=$(dw_dig acct.priv.test A)
+check_eq "cache on: hop: acct.priv.test asked after the chains: the public A" \
+    "NOERROR/$(want 'acct.priv.test. IN A 192.0.2.77')" \
+    "$(status "$out")/$(got "$out")"
+stop_dnsward TERM
+check_log
+check_match "log: cache on: hop: the second twohop.test is a cache hit" \
+    '"rcode":"NOERROR".*"cache":"hit"' "$(logline_n twohop.test. 2)"
+note "cache on: hop.priv.test, second query: $(logline_n hop.priv.test. 2 |
+    grep -o '"rcode":"[A-Z]*"\|"cache":"[a-z]*"' | paste -sd' ')"
+
+# A policy CNAME override chased after a fallback: viabad.priv.test is
+# missing privately, the public view says CNAME bad.test, which the policy
+# rewrites to acct.priv2.test (missing privately too: fallback).  That
+# chase must not leave priv2.test's NXDOMAIN cached for acct.priv2.test.
+mkdir -p "$WORK/hopfeeds"
+echo "bad.test" >"$WORK/hopfeeds/phish.txt"
+DW_EXTRA="$(hop_zones)
+feeds:
+  - { id: phishing, path: $WORK/hopfeeds/phish.txt, format: plain }
+policy:
+  default: allow
+  groups:
+    - name: g
+      priority: 1
+      rules:
+        - { name: sink, priority: 1, match: { feed: phishing }, action: block, response: { override: { cname: acct.priv2.test, ttl: 60 } } }" \
+    start_dnsward hzp 1 "$PUB"	# cache on
+out=$(dw_dig viabad.priv.test A)
+note "override after a fallback: viabad.priv.test A: $(status "$out") $(got "$out")"
+out=$(dw_dig acct.priv2.test A)
+check_eq "cache on: override target chased after a fallback, later asked directly: the public A" \
+    "NOERROR/$(want 'acct.priv2.test. IN A 192.0.2.88')" \
+    "$(status "$out")/$(got "$out")"
+out=$(dw_dig acct.priv2.test A)
+check_eq "cache on: ... and again (what was cached for it)" \
+    "NOERROR/$(want 'acct.priv2.test. IN A 192.0.2.88')" \
+    "$(status "$out")/$(got "$out")"
+stop_dnsward TERM
+check_log
 
 # --- reload: zones change at once ------------------------------------------------------
 
@@ -845,6 +1074,71 @@ check_match "reload: (the public acct.priv.test was a cache hit before)" \
     '"rcode":"NOERROR".*"cache":"hit"' "$(logline_n acct.priv.test. 2)"
 check_match "reload: (the private known.priv.test was a cache hit before)" \
     '"rcode":"NOERROR".*"cache":"hit"' "$(logline_n known.priv.test. 2)"
+
+# --- reload while a query is in flight on the old zones ---------------------------
+#
+# The default upstream is reached through tests/tools/slowproxy.py, which
+# answers 1 s late.  known.priv.test is asked (no zone for it yet: the
+# public 192.0.2.78 is on its way), and while that answer is delayed a
+# reload adds the forward zone priv.test.  The old route's answer arrives
+# after the reload's flush: it may be given to that client, but must not be
+# kept in the cache, where it would shadow the zone's private 10.0.0.5.
+pick_port SLOW_PORT || bail "no free port for slowproxy.py"
+python3 "$SRCDIR/tests/tools/slowproxy.py" "$SLOW_PORT" "$NSD_PORT" 1.0 120 \
+    >"$WORK/slowproxy.out" 2>&1 &
+SLOW_PID=$!
+track "$SLOW_PID"
+n=0
+while [ "$n" -lt 50 ] && alive "$SLOW_PID" &&
+    ! grep -q '^ready' "$WORK/slowproxy.out"; do
+	sleep 0.1
+	n=$((n + 1))
+done
+grep -q '^ready' "$WORK/slowproxy.out" ||
+    bail "slowproxy.py ready on 127.0.0.1:$SLOW_PORT" "$(head -c 300 "$WORK/slowproxy.out")"
+SLOW=127.0.0.1:$SLOW_PORT
+DW_TIMEOUT=3000ms start_dnsward race 1 "$SLOW"	# cache on
+( t0=$(now_ms)
+  dw_dig +time=4 known.priv.test A >"$WORK/race.bg"
+  echo "$t0 $(now_ms)" >"$WORK/race.bg.t" ) &
+RACE_BG=$!
+# Until the proxy holds the query (it says "query" on each), 5 s at most.
+n=0
+while [ "$n" -lt 50 ] && ! grep -q '^query' "$WORK/slowproxy.out"; do
+	sleep 0.1
+	n=$((n + 1))
+done
+DW_TIMEOUT=3000ms DW_EXTRA="zones:
+  - name: priv.test
+    forward: [\"$PRIV\"]" write_conf "$DW_CONF" "$DW_PORT" 1 "$SLOW"
+ctl_reload
+t_reload=$(now_ms)
+check_eq "race: reload adding a forward zone while a query is in flight: exit 0" \
+    0 "$CTL_ST"
+[ "$CTL_ST" = 0 ] || note "ctl reload said: $CTL_OUT"
+n=0
+while [ "$n" -lt 60 ] && alive "$RACE_BG"; do
+	sleep 0.1
+	n=$((n + 1))
+done
+wait "$RACE_BG" 2>/dev/null
+t_bg0=0 t_bg1=0
+[ -f "$WORK/race.bg.t" ] && read -r t_bg0 t_bg1 <"$WORK/race.bg.t"
+bg=$(cat "$WORK/race.bg" 2>/dev/null)
+note "race: the in-flight query's answer: $(status "$bg") $(got "$bg") (after $((t_bg1 - t_bg0)) ms)"
+check_eq "race: (set-up) the in-flight query was answered" NOERROR "$(status "$bg")"
+check_ge "race: (set-up) ... that answer came after the reload returned (ms later)" \
+    $((t_bg1 - t_reload)) 0
+out=$(dw_dig known.priv.test A)
+check_eq "race: after the reload and the in-flight answer: the zone's private answer (no old-route answer cached)" \
+    "$(want 'known.priv.test. IN A 10.0.0.5')" "$(got "$out")"
+out=$(dw_dig known.priv.test A)
+check_eq "race: ... and again" "$(want 'known.priv.test. IN A 10.0.0.5')" \
+    "$(got "$out")"
+stop_dnsward TERM
+check_log
+kill -TERM "$SLOW_PID" 2>/dev/null
+wait_exit "$SLOW_PID" 30
 
 # --- recurse mode without the hierarchy: zones through dnsward's forwarder ------------
 
@@ -1001,6 +1295,27 @@ check_match "log: recursion + fallback zone, private answer: the private server"
     "\"upstream\":\"${HIER_PRIVATE//./\\.}(:53)?\"" "$l"
 check_nomatch "log: recursion + fallback zone, private answer: no fallback field" \
     '"fallback"' "$l"
+
+# recursion -> a local zone -> recursion: the privatelink zone as a local
+# zone whose CNAME points back out to a recursed name, asked a few times
+# (each a fresh chain: no hop state left over from the one before).
+DW_RESOLVER="resolver:
+  mode: recurse
+  root-hints: $HIER_HINTS
+  trust-anchors: [$HIER_TA]
+  query-loopback: on
+  dnssec: validate" DW_CACHE="{ size: off }" DW_EXTRA="zones:
+  - name: $PLZ
+    local: [\"known CNAME www.$EX\"]" start_dnsward rloc 1
+for i in 1 2 3; do
+	out=$(dw_dig "known.$EX" A)
+	check_eq "recursion -> local zone -> recursion (query $i): the whole chain" \
+	    "NOERROR/$(want "known.$EX IN CNAME known.$PL" \
+	    "known.$PL IN CNAME www.$EX" "www.$EX IN A 192.0.2.10")" \
+	    "$(status "$out")/$(got "$out")"
+done
+stop_dnsward TERM
+check_log
 
 hier_stop
 finish
