@@ -487,6 +487,14 @@ int
 cache_store(struct cache *c, const struct cache_key *k, const uint8_t *msg,
     size_t len, const struct wire_edns *e, uint32_t now)
 {
+	return cache_store_epoch(c, k, msg, len, e, now, NULL, 0);
+}
+
+int
+cache_store_epoch(struct cache *c, const struct cache_key *k,
+    const uint8_t *msg, size_t len, const struct wire_edns *e, uint32_t now,
+    const atomic_uint *epoch, unsigned want)
+{
 	uint16_t	 offs[(DNS_MAX_UDP - DNS_HDR_LEN) / 11 + 1];
 	struct scan	 s;
 	struct centry	*ce, *old;
@@ -531,6 +539,12 @@ cache_store(struct cache *c, const struct cache_key *k, const uint8_t *msg,
 	    2 * sizeof(void *));
 
 	pthread_mutex_lock(&sh->lock);
+	if (epoch != NULL &&
+	    atomic_load_explicit(epoch, memory_order_acquire) != want) {
+		pthread_mutex_unlock(&sh->lock);
+		free(ce);
+		return 0;
+	}
 	if ((old = shard_find(sh, h, k)) != NULL)
 		shard_unlink(sh, old);
 	ce->hnext = *bucket_of(sh, h);

@@ -34,6 +34,7 @@
 #define DNSWARD_CACHE_H
 
 #include <stddef.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 struct wire_edns;
@@ -107,6 +108,16 @@ uint32_t	 cache_now(void);
 int		 cache_store(struct cache *, const struct cache_key *,
 		    const uint8_t *msg, size_t len, const struct wire_edns *e,
 		    uint32_t now);
+
+/*
+ * The same, only while *epoch is want, checked under the lock of the
+ * key's shard: a writer that changes *epoch and then calls cache_flush()
+ * cannot leave an entry stored for the old value (each store lands before
+ * the flush of its shard, or sees the new value).  0 when refused.
+ */
+int		 cache_store_epoch(struct cache *, const struct cache_key *,
+		    const uint8_t *msg, size_t len, const struct wire_edns *e,
+		    uint32_t now, const atomic_uint *epoch, unsigned want);
 
 /*
  * Look key up at time now.  A fresh entry is copied into out[0..outsz)

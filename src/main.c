@@ -82,6 +82,8 @@ struct upslot {
 	char			 name[ADDR_STRLEN];
 	unsigned		 mark;		/* last assignment using it */
 	unsigned		 live;		/* ... while in force then */
+	int			 moved;		/* passed to another address in
+						   the assignment under way */
 	struct stats_upstream_sum base;	/* counts of an earlier address */
 };
 
@@ -219,13 +221,8 @@ slot_assign(void *arg, struct config_addr *ca)
 		ca->slot = 0;
 		return;
 	}
-	if (t->s[i].name[0] != '\0')
-		log_info("upstream %s takes the slot of %s, which the new "
-		    "configuration does not use", ca->text, t->s[i].name);
 	slot_sum(j->m, i, &t->s[i].base);
-	if (j->m != NULL)
-		atomic_fetch_add_explicit(&j->m->d->slot_epoch[i], 1,
-		    memory_order_release);
+	t->s[i].moved = 1;
 	t->s[i].addr = ca->addr;
 	snprintf(t->s[i].name, sizeof(t->s[i].name), "%s", ca->text);
 	t->s[i].mark = t->mark;
@@ -233,18 +230,30 @@ slot_assign(void *arg, struct config_addr *ca)
 }
 
 /*
- * Give every address of cfg (not yet in use) its slot in t (m: the running
- * daemon, whose workers' counts a reused slot starts from; NULL for -t).
+ * Give every address of cfg (not yet in use) its slot in *table (m: the
+ * running daemon, whose workers' counts a reused slot starts from, and
+ * whose workers are told of slots passed to another address; NULL for
+ * -t).  The work is done on a copy, put in place only when it succeeds:
  * -1 with a message in err when cfg names more distinct addresses than
- * there are slots.
+ * there are slots (or memory is short), the table unchanged.
  */
 static int
-slots_assign(struct upslots *t, struct main_ctx *m, struct config *cfg,
+slots_assign(struct upslots *table, struct main_ctx *m, struct config *cfg,
     char *err, size_t errsz)
 {
-	struct slot_job	 j = { t, m, 1, 0 };
+	struct upslots	*t;
+	struct slot_job	 j = { NULL, m, 1, 0 };
 	struct gen	*cur;
+	size_t		 i;
 
+	if ((t = malloc(sizeof(*t))) == NULL) {
+		snprintf(err, errsz, "out of memory");
+		return -1;
+	}
+	*t = *table;
+	j.t = t;
+	for (i = 0; i < STATS_MAX_UPSTREAMS; i++)
+		t->s[i].moved = 0;
 	if (t->n == 0) {
 		snprintf(t->s[0].name, sizeof(t->s[0].name), "recursion");
 		t->n = 1;
@@ -262,8 +271,21 @@ slots_assign(struct upslots *t, struct main_ctx *m, struct config *cfg,
 		snprintf(err, errsz, "%s: more than %d distinct upstream, zone "
 		    "and fallback server addresses", cfg->path,
 		    STATS_MAX_UPSTREAMS - 1);
+		free(t);
 		return -1;
 	}
+	for (i = 0; i < STATS_MAX_UPSTREAMS; i++) {
+		if (!t->s[i].moved || table->s[i].name[0] == '\0')
+			continue;
+		log_info("upstream %s takes the slot of %s, which the new "
+		    "configuration does not use", t->s[i].name,
+		    table->s[i].name);
+		if (m != NULL)
+			atomic_fetch_add_explicit(&m->d->slot_epoch[i], 1,
+			    memory_order_release);
+	}
+	*table = *t;
+	free(t);
 	return 0;
 }
 

@@ -798,6 +798,7 @@ query_resolve(struct query *q)
 
 	/* A fresh resolution (a CNAME override's target, say). */
 	query_hop_clear(q);
+	q->hops = 0;
 	if ((q->zone = query_find_zone(q)) != NULL && q->zone_log == NULL)
 		q->zone_log = q->zone;
 	/* Local zones are answered from the configuration, not the cache. */
@@ -874,6 +875,28 @@ query_has_rr(const uint8_t *resp, size_t len, size_t qend,
 }
 
 /*
+ * Has the name resolved now a CNAME in resp?  A zone that answers with an
+ * alias knows the name (RFC 6604: a NXDOMAIN then speaks of the chain's
+ * last name).
+ */
+static int
+query_has_alias(const struct query *q, const uint8_t *resp, size_t len)
+{
+	struct wire_question	 uq;
+	uint8_t			 name[DNS_MAX_NAME], next[DNS_MAX_NAME];
+	const uint8_t		*un;
+	size_t			 namelen, nextlen;
+
+	if (wire_question(resp, len, &uq) == -1)
+		return 0;
+	un = query_upstream_name(q, &namelen);
+	memcpy(name, un, namelen);
+	wire_name_lower(name, namelen);
+	return query_cname_of(resp, len, uq.end, name, namelen, next,
+	    &nextlen);
+}
+
+/*
  * NODATA from a zone: NOERROR, and the name resolved now has neither a
  * record of the question's type nor a CNAME (an alias is an answer).
  */
@@ -881,9 +904,9 @@ static int
 query_is_nodata(const struct query *q, const uint8_t *resp, size_t len)
 {
 	struct wire_question	 uq;
-	uint8_t			 name[DNS_MAX_NAME], next[DNS_MAX_NAME];
+	uint8_t			 name[DNS_MAX_NAME];
 	const uint8_t		*un;
-	size_t			 namelen, nextlen;
+	size_t			 namelen;
 
 	if (DNS_RCODE(resp) != DNS_RCODE_NOERROR ||
 	    wire_question(resp, len, &uq) == -1)
@@ -892,7 +915,41 @@ query_is_nodata(const struct query *q, const uint8_t *resp, size_t len)
 	memcpy(name, un, namelen);
 	wire_name_lower(name, namelen);
 	return !query_has_rr(resp, len, uq.end, name, namelen, q->q.qtype) &&
-	    !query_cname_of(resp, len, uq.end, name, namelen, next, &nextlen);
+	    !query_has_alias(q, resp, len);
+}
+
+/*
+ * Does the CNAME chain of msg, from the name resolved now on, enter a
+ * zone other than the current one?  (Then msg cannot stand for the
+ * fallback's answer: the names after the hop need routing too.)
+ */
+static int
+query_chain_enters_zone(const struct query *q, const uint8_t *msg,
+    size_t len)
+{
+	struct wire_question	 uq;
+	const struct zone	*z;
+	const uint8_t		*un;
+	uint8_t			 cur[DNS_MAX_NAME], next[DNS_MAX_NAME];
+	size_t			 curlen, nextlen;
+	unsigned		 step;
+
+	if (wire_question(msg, len, &uq) == -1)
+		return 1;
+	un = query_upstream_name(q, &curlen);
+	memcpy(cur, un, curlen);
+	wire_name_lower(cur, curlen);
+	for (step = 0; step < QUERY_MAX_CHAIN; step++) {
+		if (!query_cname_of(msg, len, uq.end, cur, curlen, next,
+		    &nextlen))
+			return 0;
+		z = zones_find(q->gen->zones, next, nextlen);
+		if (z != NULL && z != q->zone)
+			return 1;
+		memcpy(cur, next, nextlen);
+		curlen = nextlen;
+	}
+	return 1;
 }
 
 /*
@@ -934,7 +991,10 @@ query_hop_target(const struct query *q, const uint8_t *resp, size_t len,
 		memcpy(cur, next, nextlen);
 		curlen = nextlen;
 	}
+	/* (The default backend followed its chain itself.) */
 	if (step > 0 && step < QUERY_MAX_CHAIN && q->zone != NULL &&
+	    (q->backend == BACKEND_ZONE ||
+	    zone_config(q->zone)->nfallback > 0) &&
 	    (z = zones_find(q->gen->zones, cur, curlen)) != q->zone &&
 	    !query_has_rr(resp, len, uq.end, cur, curlen, q->q.qtype)) {
 		memcpy(hop, cur, curlen);
@@ -961,12 +1021,11 @@ query_final(struct query *q, uint8_t *resp, size_t len,
 	 * Answers to RD=0 queries may be partial: served, not kept.  A
 	 * local zone's own answers are the configuration's: not kept.
 	 */
-	if (q->w->d->cache != NULL && q->rd && !q->local &&
-	    q->gen->zones_epoch == atomic_load_explicit(&q->w->d->zones_epoch,
-	    memory_order_acquire)) {
-		/* (Routed by zones no longer in force: not kept.) */
+	if (q->w->d->cache != NULL && q->rd && !q->local) {
+		/* Not kept when routed by zones no longer in force. */
 		query_cache_key(q, &k, name);
-		cache_store(q->w->d->cache, &k, resp, len, e, cache_now());
+		cache_store_epoch(q->w->d->cache, &k, resp, len, e,
+		    cache_now(), &q->w->d->zones_epoch, q->gen->zones_epoch);
 	}
 	/*
 	 * SERVFAIL or REFUSED from the last upstream tried is a failure to
@@ -1017,10 +1076,12 @@ query_routed(struct query *q, uint8_t *resp, size_t len,
 		resp[3] &= ~0x20;
 	/* The zone says there is nothing: its fallback, once per visit. */
 	if (zc != NULL && q->backend == BACKEND_ZONE && !q->visit_fallback &&
-	    ((zc->on_nxdomain && rc == DNS_RCODE_NXDOMAIN) ||
+	    ((zc->on_nxdomain && rc == DNS_RCODE_NXDOMAIN &&
+	    !query_has_alias(q, resp, len)) ||
 	    (zc->on_nodata && query_is_nodata(q, resp, len)))) {
 		q->fallback = q->visit_fallback = 1;
-		if (q->prev_raw && zc->nfallback == 0) {
+		if (q->prev_raw && zc->nfallback == 0 &&
+		    !query_chain_enters_zone(q, q->prev, q->prev_len)) {
 			/*
 			 * A hop out of the default backend's own answer:
 			 * that answer is what the fallback would give.

@@ -18,7 +18,6 @@
 #include <event2/listener.h>
 
 #include "addr.h"
-#include "cache.h"
 #include "config.h"
 #include "dlog.h"
 #include "forward.h"
@@ -664,14 +663,6 @@ static void
 gen_free(struct gen *g)
 {
 	log_info("generation %u released", g->number);
-	/*
-	 * Its last query is done: an answer it routed by zones no longer in
-	 * force that slipped into the cache between the reload's check and
-	 * flush goes now.
-	 */
-	if (g->d != NULL && g->d->cache != NULL && g->zones_epoch !=
-	    atomic_load_explicit(&g->d->zones_epoch, memory_order_acquire))
-		(void)cache_flush(g->d->cache, NULL, 0);
 	policy_free(g->policy);
 	if (atomic_fetch_sub_explicit(g->cfg_refs, 1,
 	    memory_order_acq_rel) == 1) {

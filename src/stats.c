@@ -61,8 +61,10 @@ const char *const stats_reason_names[STATS_REASONS] = {
 	"response",
 	/* resolution and the worker */
 	"upstream-malformed", "upstream-failure", "overload", "shutdown",
+	"dnssec-bogus", "recursion-failure", "recursion-malformed",
+	"zone-compose", "local-too-big",
 	/* free slots */
-	NULL, NULL, NULL,
+	NULL, NULL,
 	"other"
 };
 

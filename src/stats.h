@@ -49,7 +49,7 @@ struct evbuffer;
  * are free for reasons to come: their name is NULL, and renderings skip
  * them.
  */
-#define STATS_REASONS	24
+#define STATS_REASONS	28
 #define STATS_REASON_OTHER (STATS_REASONS - 1)
 /*
  * Upstream RTT histogram: upper bounds in microseconds, then +Inf.  An

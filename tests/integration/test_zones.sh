@@ -452,7 +452,11 @@ acct.priv2	IN A	192.0.2.88
 twohop	IN CNAME	mid.priv
 mid.priv	IN CNAME	acct.priv2
 bad	IN A	192.0.2.66
-viabad.priv	IN CNAME	bad'
+viabad.priv	IN CNAME	bad
+viahop	IN CNAME	hop2.priv
+hop2.priv	IN CNAME	inner.priv2
+inner.priv2	IN A	192.0.2.99
+alias.priv	IN A	192.0.2.55'
 start_nsd
 PUB=127.0.0.1:$NSD_PORT
 
@@ -467,6 +471,7 @@ known	IN A	10.0.0.5
 v6	IN A	10.0.0.6
 mid	IN CNAME	acct.priv2.test.
 out	IN CNAME	host.test.
+alias	IN CNAME	gone
 EOF
 start_auth private priv.test.
 PRIV=127.0.0.1:$AUTH_PORT
@@ -492,6 +497,7 @@ $TTL 300
 @	IN SOA	ns.priv2.test. hostmaster.priv2.test. 1 3600 600 86400 300
 @	IN NS	ns
 ns	IN A	127.0.0.1
+inner	IN A	10.0.0.9
 EOF
 start_auth private2 priv2.test.
 PRIV2=127.0.0.1:$AUTH_PORT
@@ -845,6 +851,19 @@ hop_checks() {
 	out=$(dw_dig $opt twohop.test CNAME)
 	check_eq "$p: hop: qtype CNAME, public CNAME into a zone: the CNAME alone" \
 	    "NOERROR/$(want 'twohop.test. IN CNAME mid.priv.test.')" \
+	    "$(status "$out")/$(got "$out")"
+	# The public chain enters priv.test (which lacks hop2: fallback),
+	# then priv2.test, whose private record must win over the public one.
+	out=$(dw_dig $opt viahop.test A)
+	check_eq "$p: hop: fallback in one zone does not skip a zone further down the chain" \
+	    "NOERROR/$(want 'viahop.test. IN CNAME hop2.priv.test.' \
+	    'hop2.priv.test. IN CNAME inner.priv2.test.' \
+	    'inner.priv2.test. IN A 10.0.0.9')" "$(status "$out")/$(got "$out")"
+	# A zone that answers with an alias knows the name: its NXDOMAIN
+	# (for the alias's target) is no reason to fall back (RFC 6604).
+	out=$(dw_dig $opt alias.priv.test A)
+	check_eq "$p: hop: NXDOMAIN at the end of a zone's own alias: no fallback" \
+	    "NXDOMAIN/$(want 'alias.priv.test. IN CNAME gone.priv.test.')" \
 	    "$(status "$out")/$(got "$out")"
 }
 

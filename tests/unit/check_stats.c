@@ -41,7 +41,9 @@ static const char *const code_reasons[] = {
 	"default", "feed", "tld", "qtype", "answer-ip", "answer-country",
 	"answer-asn", "client-country", "acl", "notimp", "formerr", "badvers",
 	"xfr", "class", "malformed", "response", "upstream-malformed",
-	"upstream-failure", "overload", "shutdown"
+	"upstream-failure", "overload", "shutdown", "dnssec-bogus",
+	"recursion-failure", "recursion-malformed", "zone-compose",
+	"local-too-big"
 };
 
 /* An evbuffer's content as a NUL-terminated string (caller frees). */
