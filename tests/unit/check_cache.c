@@ -510,6 +510,35 @@ START_TEST(store_lookup_same_bytes)
 }
 END_TEST
 
+START_TEST(store_epoch)
+{
+	struct cache	*c = defcache();
+	struct msg	 m;
+	struct out	*o;
+	atomic_uint	 epoch;
+
+	/* Stored only while the epoch is the one the caller saw. */
+	atomic_init(&epoch, 7);
+	build_www(&m, M_DO);
+	ck_assert_ptr_nonnull(o = malloc(sizeof(*o)));
+	ck_assert_int_eq(cache_store_epoch(c, &m.k, m.b, m.len, &m.e, 100,
+	    &epoch, 6), 0);
+	ck_assert_int_eq(look(c, &m.k, 0, 100, o), CACHE_MISS);
+	ck_assert_int_eq(cache_store_epoch(c, &m.k, m.b, m.len, &m.e, 100,
+	    &epoch, 7), 1);
+	ck_assert_int_eq(look(c, &m.k, 0, 100, o), CACHE_HIT);
+	/* The epoch moves on: the entry stays until flushed, no new one. */
+	atomic_store(&epoch, 8);
+	ck_assert_uint_eq(cache_flush(c, NULL, 0), 1);
+	ck_assert_int_eq(cache_store_epoch(c, &m.k, m.b, m.len, &m.e, 100,
+	    &epoch, 7), 0);
+	ck_assert_int_eq(look(c, &m.k, 0, 100, o), CACHE_MISS);
+	free(o);
+	msg_free(&m);
+	cache_free(c);
+}
+END_TEST
+
 START_TEST(ttl_countdown)
 {
 	struct cache		*c = defcache();
@@ -2003,6 +2032,7 @@ cache_suite(void)
 
 	tc = tcase_create("store_lookup");
 	tcase_add_test(tc, store_lookup_same_bytes);
+	tcase_add_test(tc, store_epoch);
 	tcase_add_test(tc, ttl_countdown);
 	tcase_add_test(tc, opt_ttl_not_a_ttl);
 	tcase_add_test(tc, mixed_ttls);
