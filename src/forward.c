@@ -166,7 +166,7 @@ fwd_order(struct query *q)
 void
 fwd_start(struct query *q, const struct config_addr *ups, size_t n)
 {
-	long	 total;
+	long	 total, left;
 
 	if (n > CONFIG_MAX_UPSTREAMS)
 		n = CONFIG_MAX_UPSTREAMS;
@@ -174,6 +174,13 @@ fwd_start(struct query *q, const struct config_addr *ups, size_t n)
 	q->fwd.nups = (uint8_t)n;
 	q->recursion = 0;		/* the log names the last backend */
 	total = (long)q->gen->cfg->timeout_ms * (long)n;
+	/* Within the query's own budget (hops and fallbacks share it). */
+	clock_gettime(CLOCK_MONOTONIC, &q->fwd.deadline);
+	left = (long)(q->t_mono.tv_sec - q->fwd.deadline.tv_sec) * 1000 +
+	    (q->t_mono.tv_nsec - q->fwd.deadline.tv_nsec) / 1000000 +
+	    q->gen->budget_ms;
+	if (left < total)
+		total = left > 0 ? left : 0;
 	q->fwd.fd = -1;
 	q->fwd.bev = NULL;
 	q->fwd.pos = 0;

@@ -326,13 +326,26 @@ rec_timeout(evutil_socket_t fd, short what, void *arg)
 void
 rec_start(struct query *q)
 {
-	struct timeval	 tv = { REC_DEADLINE_MS / 1000,
-			    (REC_DEADLINE_MS % 1000) * 1000 };
+	struct timeval	 tv;
+	struct timespec	 now;
 	char		 name[WIRE_NAME_STRLEN];
 	const uint8_t	*un;
 	size_t		 len;
+	long		 ms;
 	int		 rc;
 
+	/* Its deadline, within the query's own budget (see gen_budget_ms). */
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (long)(q->t_mono.tv_sec - now.tv_sec) * 1000 +
+	    (q->t_mono.tv_nsec - now.tv_nsec) / 1000000 + q->gen->budget_ms;
+	if (ms > REC_DEADLINE_MS)
+		ms = REC_DEADLINE_MS;
+	if (ms <= 0) {
+		query_unresolved(q);
+		return;
+	}
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
 	q->recursion = 1;
 	un = query_upstream_name(q, &len);
 	wire_name_to_str(un, len, name, sizeof(name));

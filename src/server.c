@@ -611,6 +611,35 @@ server_release(struct query *q)
 
 /* ---- generations ------------------------------------------------- */
 
+/*
+ * Upstream tries one query may make in the worst case: the default
+ * upstreams, or a zone's servers then its fallback (its own servers or the
+ * default upstreams).
+ */
+static long
+worst_tries(const struct config *cfg)
+{
+	size_t	 i, n = cfg->nupstreams, z;
+
+	for (i = 0; i < cfg->nzones; i++) {
+		z = cfg->zones[i].nforward + (cfg->zones[i].nfallback > 0 ?
+		    cfg->zones[i].nfallback : cfg->nupstreams);
+		if (z > n)
+			n = z;
+	}
+	return (long)n;
+}
+
+long
+gen_budget_ms(const struct config *cfg)
+{
+	long	 ms = (long)cfg->timeout_ms * worst_tries(cfg) * 2;
+
+	if (cfg->mode == RESOLVER_RECURSE)
+		ms += REC_DEADLINE_MS;
+	return ms;
+}
+
 struct gen *
 gen_new(struct config *cfg, struct zones *zones, struct policy *policy,
     unsigned number)
@@ -627,6 +656,7 @@ gen_new(struct config *cfg, struct zones *zones, struct policy *policy,
 	g->cfg = cfg;
 	g->zones = zones;
 	g->zones_epoch = number;
+	g->budget_ms = gen_budget_ms(cfg);
 	g->policy = policy;
 	g->number = number;
 	clock_gettime(CLOCK_REALTIME, &g->made);
@@ -645,6 +675,7 @@ gen_new_same_config(struct gen *prev, struct policy *policy, unsigned number)
 	g->cfg_refs = prev->cfg_refs;
 	g->zones = prev->zones;
 	g->zones_epoch = prev->zones_epoch;
+	g->budget_ms = prev->budget_ms;
 	atomic_fetch_add_explicit(g->cfg_refs, 1, memory_order_relaxed);
 	g->policy = policy;
 	g->number = number;
@@ -802,40 +833,16 @@ worker_drain_timeout(evutil_socket_t fd, short what, void *arg)
 	event_base_loopexit(w->base, NULL);
 }
 
-/*
- * Upstream tries one query may make in the worst case: the default
- * upstreams, or a zone's servers then its fallback (its own servers or the
- * default upstreams).
- */
-static long
-worst_tries(const struct config *cfg)
-{
-	size_t	 i, n = cfg->nupstreams, z;
-
-	for (i = 0; i < cfg->nzones; i++) {
-		z = cfg->zones[i].nforward + (cfg->zones[i].nfallback > 0 ?
-		    cfg->zones[i].nfallback : cfg->nupstreams);
-		if (z > n)
-			n = z;
-	}
-	return (long)n;
-}
-
 static void
 worker_stop_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker		*w = arg;
 	const struct config	*cfg = w->gen->cfg;
-	long			 ms = (long)cfg->timeout_ms *
-				    worst_tries(cfg) * 2 + DRAIN_SLACK_MS;
+	long			 ms = gen_budget_ms(cfg) + DRAIN_SLACK_MS;
 	struct timeval		 tv;
 	struct tcp_conn		*c, *next;
 	size_t			 i;
 
-	/* A recursion may take up to its own deadline. */
-	if (cfg->mode == RESOLVER_RECURSE && ms < REC_DEADLINE_MS +
-	    DRAIN_SLACK_MS)
-		ms = REC_DEADLINE_MS + DRAIN_SLACK_MS;
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
 

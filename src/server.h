@@ -49,6 +49,8 @@ struct gen {
 						   with cfg; NULL: none */
 	unsigned		 zones_epoch;	/* number of the generation
 						   whose zones these are */
+	long			 budget_ms;	/* a query's time, all its
+						   backends together */
 	struct policy		*policy;	/* owned */
 	unsigned		 number;	/* 1 at start, +1 per reload */
 	atomic_uint		 refs;
@@ -167,6 +169,14 @@ struct gen	*gen_new(struct config *cfg, struct zones *zones,
 /* A generation sharing prev's configuration (and zones), owning policy. */
 struct gen	*gen_new_same_config(struct gen *prev, struct policy *policy,
 		    unsigned number);
+/*
+ * The time one query may take from receipt, whatever it asks (zone
+ * servers, fallback, hops, recursion): timeout x the longest list of tries
+ * x 2 (a TCP retry), plus the recursion deadline when recursing.  Held
+ * queries past it end as unresolved; the shutdown drain waits as long.
+ */
+long		 gen_budget_ms(const struct config *cfg);
+
 /* Free the generations put on the reap list (main thread). */
 void		 daemon_reap(struct daemon *);
 void		 gen_ref(struct gen *);
