@@ -1237,6 +1237,8 @@ fmt_span(double secs, char *buf, size_t bufsz)
 		snprintf(buf, bufsz, "%llus", t);
 }
 
+static void	zone_summary(const struct config_zone *, FILE *);
+
 static int
 ctl_status(void *arg, int argc, char *argv[], struct evbuffer *out)
 {
@@ -1265,6 +1267,19 @@ ctl_status(void *arg, int argc, char *argv[], struct evbuffer *out)
 	    (unsigned long long)s->reloads_ok,
 	    (unsigned long long)s->reloads_failed,
 	    (unsigned long long)s->feed_refreshes);
+	for (i = 0; i < g->cfg->nzones; i++) {
+		char	*text = NULL;
+		size_t	 len = 0;
+		FILE	*f;
+
+		if ((f = open_memstream(&text, &len)) == NULL)
+			break;
+		zone_summary(&g->cfg->zones[i], f);
+		if (fclose(f) == 0)
+			evbuffer_add_printf(out, "zone %s: %s\n",
+			    g->cfg->zones[i].name, text);
+		free(text);
+	}
 	gen_unref(g);
 	for (i = 0; i < s->nfeeds; i++) {
 		const struct stats_feed *f = &s->feeds[i];
@@ -1460,6 +1475,32 @@ explain_addrs(const struct config_addr *a, size_t n, FILE *out)
 		fprintf(out, "%s%s", i ? ", " : "", a[i].text);
 }
 
+/*
+ * What a zone does, in a line: "local (3 records)", or "forward to A, B;
+ * NXDOMAIN: fallback to the default backend".
+ */
+static void
+zone_summary(const struct config_zone *zc, FILE *out)
+{
+	if (zc->kind == ZONE_LOCAL) {
+		fprintf(out, "local (%zu record%s)", zc->nlocal,
+		    zc->nlocal == 1 ? "" : "s");
+		return;
+	}
+	fprintf(out, "forward to ");
+	explain_addrs(zc->forward, zc->nforward, out);
+	if (zc->on_nxdomain || zc->on_nodata) {
+		fprintf(out, "; %s%s%s: fallback to ",
+		    zc->on_nxdomain ? "NXDOMAIN" : "",
+		    zc->on_nxdomain && zc->on_nodata ? " and " : "",
+		    zc->on_nodata ? "NODATA" : "");
+		if (zc->nfallback > 0)
+			explain_addrs(zc->fallback, zc->nfallback, out);
+		else
+			fprintf(out, "the default backend");
+	}
+}
+
 /* Where a name that is not blocked is resolved (zones, then default). */
 static void
 explain_route(const struct config *cfg, const struct zones *zs,
@@ -1484,23 +1525,9 @@ explain_route(const struct config *cfg, const struct zones *zs,
 		return;
 	}
 	zc = zone_config(z);
-	if (zc->kind == ZONE_LOCAL) {
-		fprintf(out, "answered by local zone '%s' (%zu record%s)\n",
-		    zc->name, zc->nlocal, zc->nlocal == 1 ? "" : "s");
-		return;
-	}
-	fprintf(out, "resolved by zone '%s': forward to ", zc->name);
-	explain_addrs(zc->forward, zc->nforward, out);
-	if (zc->on_nxdomain || zc->on_nodata) {
-		fprintf(out, "; %s%s%s: fallback to ",
-		    zc->on_nxdomain ? "NXDOMAIN" : "",
-		    zc->on_nxdomain && zc->on_nodata ? " and " : "",
-		    zc->on_nodata ? "NODATA" : "");
-		if (zc->nfallback > 0)
-			explain_addrs(zc->fallback, zc->nfallback, out);
-		else
-			fprintf(out, "the default backend");
-	}
+	fprintf(out, "%s by zone '%s': ", zc->kind == ZONE_LOCAL ?
+	    "answered" : "resolved", zc->name);
+	zone_summary(zc, out);
 	fprintf(out, "\n");
 }
 

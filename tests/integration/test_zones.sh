@@ -996,6 +996,23 @@ check_eq "reload: the new forward zone's private answer" \
 dw_dig known.priv.test A >/dev/null
 check_eq "status: the zone's server listed with its own queries" 2 \
     "$(ups_queries "$PRIV")"
+st=$("$CTL" -s "$DW_DIR/control.sock" status)
+check_match "status: each zone in a line (local)" \
+    '^zone corp\.internal: local \(2 records\)$' "$st"
+check_match "status: each zone in a line (forward)" \
+    "^zone priv\.test: forward to $PRIV\$" "$st"
+out=$("$CTL" -s "$DW_DIR/control.sock" explain known.priv.test)
+check_match "explain: names the forward zone a name is resolved by" \
+    "resolved by zone 'priv\.test': forward to $PRIV" "$out"
+out=$("$CTL" -s "$DW_DIR/control.sock" explain db.corp.internal)
+check_match "explain: names the local zone" \
+    "answered by zone 'corp\.internal': local \(2 records\)" "$out"
+out=$("$CTL" -s "$DW_DIR/control.sock" explain example.org)
+check_match "explain: a name in no zone: the default backend" \
+    "resolved by the default backend: forward to $PUB" "$out"
+out=$("$DNSWARD" -c "$DW_CONF" --explain known.priv.test 2>&1)
+check_match "--explain (offline) names the zone too" \
+    "resolved by zone 'priv\.test'" "$out"
 check_eq "status: the default upstream's count survives the reload" \
     "$pub_before" "$(ups_queries "$PUB")"
 check_match "status: the zone server up, with an RTT" \
