@@ -823,33 +823,45 @@ query_resolve(struct query *q)
 }
 
 /*
- * The target of the CNAME owned by name (lower case) in resp's answer
- * section into next (lower-cased); 0 when there is none.
+ * Find a record of type (DNS_TYPE_ANY: any) owned by name in resp's answer
+ * section; 1 with its RDATA's offset in *rdpos, 0 when there is none.
  */
 static int
-query_cname_of(const uint8_t *resp, size_t len, size_t qend,
-    const uint8_t *name, size_t namelen, uint8_t *next, size_t *nextlen)
+query_find_rr(const uint8_t *resp, size_t len, size_t qend,
+    const uint8_t *name, size_t namelen, uint16_t want, size_t *rdpos)
 {
 	uint8_t		 owner[DNS_MAX_NAME];
-	size_t		 p = qend, op, ownerlen, rdpos, tp;
+	size_t		 p = qend, op, ownerlen;
 	uint16_t	 type, rdlen;
 	unsigned	 i;
 
 	for (i = 0; i < DNS_ANCOUNT(resp); i++) {
 		op = p;
-		if (wire_skip_rr(resp, len, &p, &type, &rdpos, &rdlen) == -1)
+		if (wire_skip_rr(resp, len, &p, &type, rdpos, &rdlen) == -1)
 			return 0;
-		if (type != DNS_TYPE_CNAME ||
-		    wire_read_name(resp, len, &op, owner, &ownerlen) == -1 ||
-		    !wire_name_equal(owner, ownerlen, name, namelen))
-			continue;
-		tp = rdpos;
-		if (wire_read_name(resp, len, &tp, next, nextlen) == -1)
-			return 0;
-		wire_name_lower(next, *nextlen);
-		return 1;
+		if ((type == want || want == DNS_TYPE_ANY) &&
+		    wire_read_name(resp, len, &op, owner, &ownerlen) == 0 &&
+		    wire_name_equal(owner, ownerlen, name, namelen))
+			return 1;
 	}
 	return 0;
+}
+
+/*
+ * The target of the CNAME owned by name in resp's answer section into
+ * next (lower-cased); 0 when there is none.
+ */
+static int
+query_cname_of(const uint8_t *resp, size_t len, size_t qend,
+    const uint8_t *name, size_t namelen, uint8_t *next, size_t *nextlen)
+{
+	size_t	 rdpos;
+
+	if (!query_find_rr(resp, len, qend, name, namelen, DNS_TYPE_CNAME,
+	    &rdpos) || wire_read_name(resp, len, &rdpos, next, nextlen) == -1)
+		return 0;
+	wire_name_lower(next, *nextlen);
+	return 1;
 }
 
 /* Does resp's answer section hold a record of type owned by name? */
@@ -857,21 +869,9 @@ static int
 query_has_rr(const uint8_t *resp, size_t len, size_t qend,
     const uint8_t *name, size_t namelen, uint16_t qtype)
 {
-	uint8_t		 owner[DNS_MAX_NAME];
-	size_t		 p = qend, op, ownerlen, rdpos;
-	uint16_t	 type, rdlen;
-	unsigned	 i;
+	size_t	 rdpos;
 
-	for (i = 0; i < DNS_ANCOUNT(resp); i++) {
-		op = p;
-		if (wire_skip_rr(resp, len, &p, &type, &rdpos, &rdlen) == -1)
-			return 0;
-		if ((type == qtype || qtype == DNS_TYPE_ANY) &&
-		    wire_read_name(resp, len, &op, owner, &ownerlen) == 0 &&
-		    wire_name_equal(owner, ownerlen, name, namelen))
-			return 1;
-	}
-	return 0;
+	return query_find_rr(resp, len, qend, name, namelen, qtype, &rdpos);
 }
 
 /*
