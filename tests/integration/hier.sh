@@ -281,38 +281,7 @@ hier_sign() {
 hier_nsd() {
 	local d=$HIER_DIR/$1 f=zone
 	[ -f "$d/zone.signed" ] && f=zone.signed
-	cat >"$d/nsd.conf" <<EOF
-server:
-	ip-address: $2
-	port: 53
-	do-ip4: yes
-	do-ip6: no
-	username: ""
-	chroot: ""
-	zonesdir: "$d"
-	pidfile: "$d/nsd.pid"
-	database: ""
-	xfrdfile: "$d/xfrd.state"
-	xfrdir: "$d"
-	zonelistfile: "$d/zone.list"
-	logfile: "$d/nsd.log"
-	verbosity: 1
-	server-count: 1
-	hide-version: yes
-	# every query comes from 127.0.0.1: no response rate limiting
-	rrl-ratelimit: 0
-	rrl-whitelist-ratelimit: 0
-	# start-up: the default RRL table (32 MB, cleared) and xfrd's
-	# 128 x 128 TCP query IDs (16384 getrandom calls) cost ~0.25 s
-	rrl-size: 1
-	xfrd-tcp-max: 1
-	xfrd-tcp-pipeline: 1
-remote-control:
-	control-enable: no
-zone:
-	name: "$3"
-	zonefile: "$f"
-EOF
+	nsd_conf "$d" "$2" 53 "$3" "$f"
 	nsd -d -c "$d/nsd.conf" >"$d/nsd.out" 2>&1 &
 	HIER_PID=$!
 	track "$HIER_PID"

@@ -346,40 +346,53 @@ start_nsd() {
 	bail "nsd answering on 127.0.0.1:$NSD_PORT within 5 s" "${NSD_WHY:-no}"
 }
 
+# nsd_conf DIR ADDR PORT ZONE ZONEFILE: write DIR/nsd.conf for one NSD in
+# the foreground serving ZONE from DIR/ZONEFILE on ADDR:PORT (IPv4), its
+# state and log in DIR.  Shared by start_nsd, hier.sh and test_zones.sh.
+nsd_conf() {
+	cat >"$1/nsd.conf" <<EOF
+server:
+	ip-address: $2@$3
+	port: $3
+	do-ip4: yes
+	do-ip6: no
+	username: ""
+	chroot: ""
+	zonesdir: "$1"
+	pidfile: "$1/nsd.pid"
+	database: ""
+	xfrdfile: "$1/xfrd.state"
+	xfrdir: "$1"
+	zonelistfile: "$1/zone.list"
+	logfile: "$1/nsd.log"
+	verbosity: 1
+	server-count: 1
+	tcp-count: 200
+	hide-version: yes
+	# NSD limits responses per client net by default; every query here
+	# comes from 127.0.0.1, so that would starve the tests.
+	rrl-ratelimit: 0
+	rrl-whitelist-ratelimit: 0
+	# start-up: the default RRL table (32 MB, cleared) and xfrd's
+	# 128 x 128 TCP query IDs (16384 getrandom calls) cost ~0.25 s
+	rrl-size: 1
+	xfrd-tcp-max: 1
+	xfrd-tcp-pipeline: 1
+remote-control:
+	control-enable: no
+zone:
+	name: "$4"
+	zonefile: "$5"
+EOF
+}
+
 start_nsd_once() {
 	local d=$WORK/nsd n=0
 	rm -rf "$d"
 	mkdir -p "$d"
 	pick_port NSD_PORT || bail "no free port for NSD"
 	make_zone "$d/test.zone"
-	cat >"$d/nsd.conf" <<EOF
-server:
-	ip-address: 127.0.0.1@$NSD_PORT
-	port: $NSD_PORT
-	do-ip4: yes
-	do-ip6: no
-	username: ""
-	chroot: ""
-	zonesdir: "$d"
-	pidfile: "$d/nsd.pid"
-	database: ""
-	xfrdfile: "$d/xfrd.state"
-	zonelistfile: "$d/zone.list"
-	logfile: "$d/nsd.log"
-	verbosity: 1
-	server-count: 1
-	tcp-count: 200
-	hide-version: yes
-	# NSD limits responses per client net by default; every query here
-	# comes from 127.0.0.1 via dnsward, so that would starve the tests.
-	rrl-ratelimit: 0
-	rrl-whitelist-ratelimit: 0
-remote-control:
-	control-enable: no
-zone:
-	name: "test."
-	zonefile: "test.zone"
-EOF
+	nsd_conf "$d" 127.0.0.1 "$NSD_PORT" test. test.zone
 	nsd -d -c "$d/nsd.conf" >"$d/nsd.out" 2>&1 &
 	NSD_PID=$!
 	track "$NSD_PID"

@@ -133,34 +133,7 @@ start_auth() {
 	for _ in 1 2 3; do
 		pick_port AUTH_PORT || bail "no free port for nsd ($name)"
 		rm -f "$d/nsd.log" "$d/nsd.out"
-		cat >"$d/nsd.conf" <<EOF
-server:
-	ip-address: 127.0.0.1@$AUTH_PORT
-	port: $AUTH_PORT
-	do-ip4: yes
-	do-ip6: no
-	username: ""
-	chroot: ""
-	zonesdir: "$d"
-	pidfile: "$d/nsd.pid"
-	database: ""
-	xfrdfile: "$d/xfrd.state"
-	zonelistfile: "$d/zone.list"
-	logfile: "$d/nsd.log"
-	verbosity: 1
-	server-count: 1
-	hide-version: yes
-	rrl-ratelimit: 0
-	rrl-whitelist-ratelimit: 0
-	rrl-size: 1
-	xfrd-tcp-max: 1
-	xfrd-tcp-pipeline: 1
-remote-control:
-	control-enable: no
-zone:
-	name: "$origin"
-	zonefile: "zone"
-EOF
+		nsd_conf "$d" 127.0.0.1 "$AUTH_PORT" "$origin" zone
 		nsd -d -c "$d/nsd.conf" >"$d/nsd.out" 2>&1 &
 		pid=$!
 		track "$pid"
