@@ -277,8 +277,12 @@ rec_done(void *arg, int rcode, void *packet, int len, int sec,
 	q->rec_active = 0;
 	evtimer_del(&q->fwd.ev_timer);
 	rec_count(q, rcode != 0 || packet == NULL || sec == 1 ? -1 : 1);
-	if (sec == 1) {
-		/* Bogus: never the data (CD is not honoured here). */
+	/*
+	 * Bogus: SERVFAIL, unless the client set CD (RFC 4035 3.2.2: it
+	 * validates itself and gets the data; libunbound hands it over with
+	 * the bogus status, and AD stays clear below).
+	 */
+	if (sec == 1 && !q->cd) {
 		snprintf(why, sizeof(why), "DNSSEC validation failed: %s",
 		    why_bogus != NULL ? why_bogus : "bogus");
 		query_fail_text(q, DNS_RCODE_SERVFAIL, EDE_DNSSEC_BOGUS, why,

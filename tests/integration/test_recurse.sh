@@ -86,6 +86,15 @@ for t in udp tcp; do
 	    "$(echo "$out" | dig_status)"
 	check_match "$t: tampered signature: EDE 6 (DNSSEC Bogus) with the reason" \
 	    'EDE: 6 \(DNSSEC Bogus\).*validation failed' "$(echo "$out" | grep EDE)"
+	out=$(dw_dig $opt +cd "www.$HIER_Z_BOGUS" A)
+	check_eq "$t: tampered signature, CD=1: the data (the client validates)" \
+	    "192.0.2.66" \
+	    "$(echo "$out" | section ANSWER | awk '$4 == "A" {print $5}')"
+	check_nomatch "$t: tampered signature, CD=1: no AD" '(^| )ad( |$)' \
+	    "$(echo "$out" | dig_flags)"
+	out=$(dw_dig $opt "www.$HIER_Z_BOGUS" A)
+	check_eq "$t: ... and still SERVFAIL without CD afterwards" SERVFAIL \
+	    "$(echo "$out" | dig_status)"
 	out=$(dw_dig $opt "ok.$HIER_Z_BOGUS" A)
 	check_eq "$t: valid record beside the tampered one: answered" \
 	    "192.0.2.67" \
