@@ -169,6 +169,7 @@ stats_sum_add(struct stats_sum *sum, const struct stats_counters *c)
 	sum->tcp_accepted += STATS_GET(c->tcp_accepted);
 	sum->tcp_rejected += STATS_GET(c->tcp_rejected);
 	sum->overload += STATS_GET(c->overload);
+	sum->send_errors += STATS_GET(c->send_errors);
 	for (i = 0; i < STATS_MAX_UPSTREAMS; i++)
 		stats_upstream_add(&sum->up[i], &c->up[i]);
 }
@@ -461,6 +462,9 @@ prom_queries(struct out *o, const struct stats_sum *sum)
 	prom_one(o, "dnsward_overload_total", "counter",
 	    "Queries dropped because a worker held too many.",
 	    sum->overload);
+	prom_one(o, "dnsward_send_errors_total", "counter",
+	    "Replies the socket refused to send (dropped).",
+	    sum->send_errors);
 }
 
 static void
@@ -819,6 +823,7 @@ json_queries(struct out *o, const struct stats_sum *sum)
 	json_u64(o, 0, "rejected", sum->tcp_rejected);
 	out_add(o, "}", 1);
 	json_u64(o, 0, "overload", sum->overload);
+	json_u64(o, 0, "send_errors", sum->send_errors);
 }
 
 static void

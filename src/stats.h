@@ -215,6 +215,7 @@ int	stats_prometheus(const struct stats_snapshot *, struct evbuffer *out);
  *    "qtypes":{"A":..,..},"decisions":{"none":{REASON:N,..},"allow":..,
  *    "block":..,"alert":..},"rcodes":{"NOERROR":..,..,"none":..},
  *    "tcp_connections":{"accepted":..,"rejected":..},"overload":..,
+ *    "send_errors":..,
  *    "cache":{"hits":..,..} or null,
  *    "upstreams":[{"name":..,"up":true,"srtt_ms":..,"queries":..,
  *      "answers":..,"failures":..,"timeouts":..,

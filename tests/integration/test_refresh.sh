@@ -209,6 +209,10 @@ if [ "$(cat "$WORK"/batch.*.out | grep -c 'status: ')" != 2000 ]; then
 	grep -h -i -E 'timed out|error|no servers' "$WORK"/batch.*.out |
 	    sort | uniq -c | sed 's/^/# dig: /'
 	grep '"rcode":null' "$DW_LOG" | head -5 | sed 's/^/# log: /'
+	note "send errors: $("$CTL" -s "$SOCK" stats 2>/dev/null |
+	    grep -o '"send_errors":[0-9]*')"
+	note "slowest answer: $(grep -o '"latency_us":[0-9]*' "$DW_LOG" |
+	    cut -d: -f2 | sort -n | tail -1) us"
 fi
 check_eq "blocked names stayed blocked through the reloads (1000 NXDOMAIN)" \
     1000 "$(cat "$WORK"/batch.*.out | grep -c 'status: NXDOMAIN')"

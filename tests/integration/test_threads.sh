@@ -83,6 +83,17 @@ for b in 1 2 3 4; do
 	[ "$n" = "$N" ] || bad=$((bad + 1))
 done
 check_eq "4 parallel UDP clients: every query answered" 0 "$bad"
+# When one is missing: what dig said, the replies the daemon could not
+# send, the queries it logged without a reply, its slowest answer.
+if [ "$bad" != 0 ]; then
+	grep -h -i -E 'timed out|error|no servers' "$WORK"/out? |
+	    sort | uniq -c | sed 's/^/# dig: /'
+	note "send errors: $("$SRCDIR/src/dnsward-ctl" -s "$DW_DIR/control.sock" \
+	    stats 2>/dev/null | grep -o '"send_errors":[0-9]*')"
+	grep '"rcode":null' "$DW_LOG" | head -5 | sed 's/^/# log: /'
+	note "slowest answer: $(grep -o '"latency_us":[0-9]*' "$DW_LOG" |
+	    cut -d: -f2 | sort -n | tail -1) us"
+fi
 check_eq "TCP pipeline 1 answered" "ok 50" "$(cat "$WORK/tcp1")"
 check_eq "TCP pipeline 2 answered" "ok 50" "$(cat "$WORK/tcp2")"
 n=$(cat "$WORK"/out? | grep -c 'status: SERVFAIL')

@@ -204,6 +204,8 @@ START_TEST(test_sum_add)
 	STATS_ADD(b->tcp_rejected, 2);
 	STATS_ADD(a->overload, 3);
 	STATS_ADD(b->overload, 4);
+	STATS_ADD(a->send_errors, 5);
+	STATS_ADD(b->send_errors, 1);
 	STATS_INC(a->up[0].queries);
 	STATS_ADD(b->up[0].queries, 2);
 	STATS_INC(b->up[0].answers);
@@ -231,6 +233,7 @@ START_TEST(test_sum_add)
 	ck_assert_uint_eq(sum.tcp_accepted, 1);
 	ck_assert_uint_eq(sum.tcp_rejected, 2);
 	ck_assert_uint_eq(sum.overload, 7);
+	ck_assert_uint_eq(sum.send_errors, 6);
 	ck_assert_uint_eq(sum.up[0].queries, 3);
 	ck_assert_uint_eq(sum.up[0].answers, 1);
 	ck_assert_uint_eq(sum.up[STATS_MAX_UPSTREAMS - 1].failures, 1);
@@ -288,6 +291,7 @@ snapshot(int has_cache, int has_dlog)
 	m->tcp_accepted = 3;
 	m->tcp_rejected = 1;
 	m->overload = 2;
+	m->send_errors = 9;
 
 	/* Upstream 0: 1 reply <= 250us, 2 <= 1ms, 1 over 1s. */
 	m->up[0].queries = 6;
@@ -626,6 +630,7 @@ START_TEST(test_prometheus)
 	ck_prom(text, "dnsward_tcp_connections_total{result=\"rejected\"}",
 	    "1");
 	ck_prom(text, "dnsward_overload_total", "2");
+	ck_prom(text, "dnsward_send_errors_total", "9");
 	ck_prom(text, "dnsward_cache_hits_total", "11");
 	ck_prom(text, "dnsward_cache_misses_total", "12");
 	ck_prom(text, "dnsward_cache_stale_total", "13");
@@ -642,7 +647,7 @@ START_TEST(test_prometheus)
 	ck_prom(text, "dnsward_decision_log_records_total{result=\"dropped\"}",
 	    "1");
 	ck_prom(text, "dnsward_geo_errors_total", "4");
-	ck_assert_uint_eq(p.nfamilies, 35);
+	ck_assert_uint_eq(p.nfamilies, 36);
 	prom_free(&p);
 	free(text);
 	free(s);
@@ -1125,6 +1130,7 @@ START_TEST(test_json)
 	ck_json(&j, ".tcp_connections.accepted", "3");
 	ck_json(&j, ".tcp_connections.rejected", "1");
 	ck_json(&j, ".overload", "2");
+	ck_json(&j, ".send_errors", "9");
 	ck_json(&j, ".cache.hits", "11");
 	ck_json(&j, ".cache.max_bytes", "1048576");
 	ck_json(&j, ".upstreams[0].name", "\"192.0.2.1:53\"");
