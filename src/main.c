@@ -118,20 +118,29 @@ struct main_ctx {
 
 typedef void	(*addr_fn)(void *, struct config_addr *);
 
-/* Call fn for every address cfg forwards to: upstreams, then zones'. */
+/* Call fn for every zone and fallback server of cfg, in file order. */
 static void
-config_each_addr(struct config *cfg, addr_fn fn, void *arg)
+config_each_zone_addr(struct config *cfg, addr_fn fn, void *arg)
 {
 	size_t	 i, j;
 
-	for (i = 0; i < cfg->nupstreams; i++)
-		fn(arg, &cfg->upstreams[i]);
 	for (i = 0; i < cfg->nzones; i++) {
 		for (j = 0; j < cfg->zones[i].nforward; j++)
 			fn(arg, &cfg->zones[i].forward[j]);
 		for (j = 0; j < cfg->zones[i].nfallback; j++)
 			fn(arg, &cfg->zones[i].fallback[j]);
 	}
+}
+
+/* Call fn for every address cfg forwards to: upstreams, then zones'. */
+static void
+config_each_addr(struct config *cfg, addr_fn fn, void *arg)
+{
+	size_t	 i;
+
+	for (i = 0; i < cfg->nupstreams; i++)
+		fn(arg, &cfg->upstreams[i]);
+	config_each_zone_addr(cfg, fn, arg);
 }
 
 struct slot_job {
@@ -1093,7 +1102,7 @@ snapshot_upstreams(struct main_ctx *m, struct config *cfg,
     struct stats_snapshot *s, uint64_t nowms)
 {
 	struct shown	 sh;
-	size_t		 i, j;
+	size_t		 i;
 
 	memset(&sh, 0, sizeof(sh));
 	sh.m = m;
@@ -1110,12 +1119,7 @@ snapshot_upstreams(struct main_ctx *m, struct config *cfg,
 	else
 		for (i = 0; i < cfg->nupstreams; i++)
 			upstream_show_addr(&sh, &cfg->upstreams[i]);
-	for (i = 0; i < cfg->nzones; i++) {
-		for (j = 0; j < cfg->zones[i].nforward; j++)
-			upstream_show_addr(&sh, &cfg->zones[i].forward[j]);
-		for (j = 0; j < cfg->zones[i].nfallback; j++)
-			upstream_show_addr(&sh, &cfg->zones[i].fallback[j]);
-	}
+	config_each_zone_addr(cfg, upstream_show_addr, &sh);
 	free(sh.all);
 }
 

@@ -697,19 +697,29 @@ query_cache_key(const struct query *q, struct cache_key *k, uint8_t *name)
 	k->flags = (q->edns.do_bit ? CACHE_DO : 0) | (q->cd ? CACHE_CD : 0);
 }
 
+/* The name resolved now, lower-cased into name; returns its length. */
+static size_t
+query_upstream_lname(const struct query *q, uint8_t *name)
+{
+	const uint8_t	*un;
+	size_t		 len;
+
+	un = query_upstream_name(q, &len);
+	memcpy(name, un, len);
+	wire_name_lower(name, len);
+	return len;
+}
+
 /* The zone the name resolved now belongs to (NULL: the default). */
 static const struct zone *
 query_find_zone(const struct query *q)
 {
 	uint8_t		 name[DNS_MAX_NAME];
-	const uint8_t	*un;
 	size_t		 len;
 
 	if (q->gen->zones == NULL)
 		return NULL;
-	un = query_upstream_name(q, &len);
-	memcpy(name, un, len);
-	wire_name_lower(name, len);
+	len = query_upstream_lname(q, name);
 	return zones_find(q->gen->zones, name, len);
 }
 
@@ -748,11 +758,12 @@ query_ask(struct query *q)
 }
 
 /*
- * Resolve the name resolved now through its zone: a local zone answers at
- * once, others are asked (q is held first if it is the scratch query).
+ * Resolve the name resolved now through its zone z (NULL: the default
+ * backend): a local zone answers at once, others are asked (q is held
+ * first if it is the scratch query).
  */
 static void
-query_route(struct query *q)
+query_route(struct query *q, const struct zone *z)
 {
 	struct worker		*w = q->w;
 	struct query		*held;
@@ -760,7 +771,7 @@ query_route(struct query *q)
 	const uint8_t		*un;
 	size_t			 len, n;
 
-	q->zone = query_find_zone(q);
+	q->zone = z;
 	q->backend = q->zone != NULL ? BACKEND_ZONE : BACKEND_DEFAULT;
 	q->visit_fallback = 0;
 	if (q->zone != NULL && q->zone_log == NULL)
@@ -803,7 +814,7 @@ query_resolve(struct query *q)
 		q->zone_log = q->zone;
 	/* Local zones are answered from the configuration, not the cache. */
 	if (q->zone != NULL && zone_config(q->zone)->kind == ZONE_LOCAL) {
-		query_route(q);
+		query_route(q, q->zone);
 		return;
 	}
 	if (w->d->cache != NULL) {
@@ -819,7 +830,7 @@ query_resolve(struct query *q)
 		if (q->cache == NULL)
 			q->cache = "miss";
 	}
-	query_route(q);
+	query_route(q, q->zone);
 }
 
 /*
@@ -875,81 +886,84 @@ query_has_rr(const uint8_t *resp, size_t len, size_t qend,
 }
 
 /*
- * Has the name resolved now a CNAME in resp?  A zone that answers with an
- * alias knows the name (RFC 6604: a NXDOMAIN then speaks of the chain's
- * last name).
+ * Does the name resolved now have a record of type (DNS_TYPE_CNAME: an
+ * alias) in resp?  A zone that answers with an alias knows the name
+ * (RFC 6604: a NXDOMAIN then speaks of the chain's last name); a NODATA
+ * is NOERROR with neither a record of the question's type nor an alias.
  */
 static int
-query_has_alias(const struct query *q, const uint8_t *resp, size_t len)
+query_name_has(const struct query *q, const uint8_t *resp, size_t len,
+    uint16_t type)
 {
 	struct wire_question	 uq;
-	uint8_t			 name[DNS_MAX_NAME], next[DNS_MAX_NAME];
-	const uint8_t		*un;
-	size_t			 namelen, nextlen;
+	uint8_t			 name[DNS_MAX_NAME];
+	size_t			 namelen, rdpos;
 
 	if (wire_question(resp, len, &uq) == -1)
 		return 0;
-	un = query_upstream_name(q, &namelen);
-	memcpy(name, un, namelen);
-	wire_name_lower(name, namelen);
-	return query_cname_of(resp, len, uq.end, name, namelen, next,
-	    &nextlen);
+	namelen = query_upstream_lname(q, name);
+	return query_find_rr(resp, len, uq.end, name, namelen, type, &rdpos);
 }
 
-/*
- * NODATA from a zone: NOERROR, and the name resolved now has neither a
- * record of the question's type nor a CNAME (an alias is an answer).
- */
 static int
 query_is_nodata(const struct query *q, const uint8_t *resp, size_t len)
 {
 	struct wire_question	 uq;
-	uint8_t			 name[DNS_MAX_NAME];
-	const uint8_t		*un;
-	size_t			 namelen;
 
-	if (DNS_RCODE(resp) != DNS_RCODE_NOERROR ||
-	    wire_question(resp, len, &uq) == -1)
-		return 0;
-	un = query_upstream_name(q, &namelen);
-	memcpy(name, un, namelen);
-	wire_name_lower(name, namelen);
-	return !query_has_rr(resp, len, uq.end, name, namelen, q->q.qtype) &&
-	    !query_has_alias(q, resp, len);
+	return DNS_RCODE(resp) == DNS_RCODE_NOERROR &&
+	    wire_question(resp, len, &uq) == 0 &&
+	    !query_name_has(q, resp, len, q->q.qtype) &&
+	    !query_name_has(q, resp, len, DNS_TYPE_CNAME);
+}
+
+/*
+ * Walk the CNAME chain of msg from the name resolved now.  1: a name of
+ * it belongs to a zone other than q's (copied to hop, its zone in *zp).
+ * 0: it does not; the chain's last name is then in hop and the number of
+ * CNAMEs followed in *steps (QUERY_MAX_CHAIN: the walk gave up).  -1: msg
+ * has no question.
+ */
+static int
+query_chain_walk(const struct query *q, const uint8_t *msg, size_t len,
+    uint8_t *hop, size_t *hoplen, const struct zone **zp, unsigned *steps)
+{
+	struct wire_question	 uq;
+	uint8_t			 next[DNS_MAX_NAME];
+	size_t			 nextlen;
+
+	if (wire_question(msg, len, &uq) == -1)
+		return -1;
+	*hoplen = query_upstream_lname(q, hop);
+	for (*steps = 0; *steps < QUERY_MAX_CHAIN; (*steps)++) {
+		if (!query_cname_of(msg, len, uq.end, hop, *hoplen, next,
+		    &nextlen))
+			return 0;
+		memcpy(hop, next, nextlen);
+		*hoplen = nextlen;
+		*zp = zones_find(q->gen->zones, next, nextlen);
+		if (*zp != NULL && *zp != q->zone)
+			return 1;
+	}
+	return 0;
 }
 
 /*
  * Does the CNAME chain of msg, from the name resolved now on, enter a
- * zone other than the current one?  (Then msg cannot stand for the
- * fallback's answer: the names after the hop need routing too.)
+ * zone other than the current one (or go on too long to tell)?  (Then msg
+ * cannot stand for the fallback's answer: the names after the hop need
+ * routing too.)
  */
 static int
 query_chain_enters_zone(const struct query *q, const uint8_t *msg,
     size_t len)
 {
-	struct wire_question	 uq;
 	const struct zone	*z;
-	const uint8_t		*un;
-	uint8_t			 cur[DNS_MAX_NAME], next[DNS_MAX_NAME];
-	size_t			 curlen, nextlen;
-	unsigned		 step;
+	uint8_t			 name[DNS_MAX_NAME];
+	size_t			 namelen;
+	unsigned		 steps;
 
-	if (wire_question(msg, len, &uq) == -1)
-		return 1;
-	un = query_upstream_name(q, &curlen);
-	memcpy(cur, un, curlen);
-	wire_name_lower(cur, curlen);
-	for (step = 0; step < QUERY_MAX_CHAIN; step++) {
-		if (!query_cname_of(msg, len, uq.end, cur, curlen, next,
-		    &nextlen))
-			return 0;
-		z = zones_find(q->gen->zones, next, nextlen);
-		if (z != NULL && z != q->zone)
-			return 1;
-		memcpy(cur, next, nextlen);
-		curlen = nextlen;
-	}
-	return 1;
+	return query_chain_walk(q, msg, len, name, &namelen, &z, &steps) != 0 ||
+	    steps == QUERY_MAX_CHAIN;
 }
 
 /*
@@ -965,44 +979,21 @@ query_hop_target(const struct query *q, const uint8_t *resp, size_t len,
     uint8_t *hop, size_t *hoplen, const struct zone **zp)
 {
 	struct wire_question	 uq;
-	const struct zone	*z;
-	const uint8_t		*un;
-	uint8_t			 cur[DNS_MAX_NAME], next[DNS_MAX_NAME];
-	size_t			 curlen, nextlen;
-	unsigned		 step;
+	unsigned		 steps;
+	int			 r;
 
 	if (q->gen->zones == NULL || q->q.qtype == DNS_TYPE_CNAME ||
-	    q->q.qtype == DNS_TYPE_ANY || wire_question(resp, len, &uq) == -1)
+	    q->q.qtype == DNS_TYPE_ANY)
 		return 0;
-	un = query_upstream_name(q, &curlen);
-	memcpy(cur, un, curlen);
-	wire_name_lower(cur, curlen);
-	for (step = 0; step < QUERY_MAX_CHAIN; step++) {
-		if (!query_cname_of(resp, len, uq.end, cur, curlen, next,
-		    &nextlen))
-			break;
-		z = zones_find(q->gen->zones, next, nextlen);
-		if (z != NULL && z != q->zone) {
-			memcpy(hop, next, nextlen);
-			*hoplen = nextlen;
-			*zp = z;
-			return 1;
-		}
-		memcpy(cur, next, nextlen);
-		curlen = nextlen;
-	}
+	if ((r = query_chain_walk(q, resp, len, hop, hoplen, zp, &steps)) != 0)
+		return r == 1;
 	/* (The default backend followed its chain itself.) */
-	if (step > 0 && step < QUERY_MAX_CHAIN && q->zone != NULL &&
+	return steps > 0 && steps < QUERY_MAX_CHAIN && q->zone != NULL &&
 	    (q->backend == BACKEND_ZONE ||
 	    zone_config(q->zone)->nfallback > 0) &&
-	    (z = zones_find(q->gen->zones, cur, curlen)) != q->zone &&
-	    !query_has_rr(resp, len, uq.end, cur, curlen, q->q.qtype)) {
-		memcpy(hop, cur, curlen);
-		*hoplen = curlen;
-		*zp = z;
-		return 1;
-	}
-	return 0;
+	    (*zp = zones_find(q->gen->zones, hop, *hoplen)) != q->zone &&
+	    wire_question(resp, len, &uq) == 0 &&
+	    !query_has_rr(resp, len, uq.end, hop, *hoplen, q->q.qtype);
 }
 
 /*
@@ -1077,7 +1068,7 @@ query_routed(struct query *q, uint8_t *resp, size_t len,
 	/* The zone says there is nothing: its fallback, once per visit. */
 	if (zc != NULL && q->backend == BACKEND_ZONE && !q->visit_fallback &&
 	    ((zc->on_nxdomain && rc == DNS_RCODE_NXDOMAIN &&
-	    !query_has_alias(q, resp, len)) ||
+	    !query_name_has(q, resp, len, DNS_TYPE_CNAME)) ||
 	    (zc->on_nodata && query_is_nodata(q, resp, len)))) {
 		q->fallback = q->visit_fallback = 1;
 		if (q->prev_raw && zc->nfallback == 0 &&
@@ -1132,7 +1123,7 @@ query_routed(struct query *q, uint8_t *resp, size_t len,
 			}
 			q = held;
 		}
-		query_route(q);
+		query_route(q, z);
 		return;
 	}
 	if (q->prev == NULL) {

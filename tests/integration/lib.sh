@@ -346,6 +346,19 @@ start_nsd() {
 	bail "nsd answering on 127.0.0.1:$NSD_PORT within 5 s" "${NSD_WHY:-no}"
 }
 
+# block_feed_conf PATH: the feeds: and policy: sections of a daemon with
+# one feed, "bad" (PATH), whose names a rule blocks (for DW_EXTRA).
+block_feed_conf() {
+	printf '%s\n' "feeds:
+  - { id: bad, path: $1 }
+policy:
+  groups:
+    - name: g
+      priority: 10
+      rules:
+        - { name: block-bad, priority: 10, match: { feed: bad }, action: block }"
+}
+
 # nsd_conf DIR ADDR PORT ZONE ZONEFILE: write DIR/nsd.conf for one NSD in
 # the foreground serving ZONE from DIR/ZONEFILE on ADDR:PORT (IPv4), its
 # state and log in DIR.  Shared by start_nsd, hier.sh and test_zones.sh.

@@ -36,14 +36,7 @@ EOF
 FEED=$WORK/block.txt
 printf 'mail.test\nbad1.test\nbad2.test\n' >"$FEED"
 pick_port MPORT || bail "a free port for metrics" "none"
-DW_EXTRA="feeds:
-  - { id: bad, path: $FEED }
-policy:
-  groups:
-    - name: g
-      priority: 10
-      rules:
-        - { name: block-bad, priority: 10, match: { feed: bad }, action: block }
+DW_EXTRA="$(block_feed_conf "$FEED")
 metrics: { listen: \"127.0.0.1:$MPORT\" }"
 
 start_nsd

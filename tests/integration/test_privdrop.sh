@@ -26,14 +26,7 @@ chmod 755 "$WORK"
 FEED=$WORK/block.txt
 printf 'mail.test\n' >"$FEED"
 chmod 644 "$FEED"
-DW_EXTRA="feeds:
-  - { id: bad, path: $FEED }
-policy:
-  groups:
-    - name: g
-      priority: 10
-      rules:
-        - { name: block-bad, priority: 10, match: { feed: bad }, action: block }"
+DW_EXTRA=$(block_feed_conf "$FEED")
 
 start_nsd
 DW_USER=nobody start_dnsward drop 2 "127.0.0.1:$NSD_PORT"

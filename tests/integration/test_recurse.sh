@@ -28,14 +28,7 @@ note "hierarchy: root $HIER_ROOT, example $HIER_EXAMPLE ($HIER_START_MS ms)"
 EX=$HIER_Z_EXAMPLE		# example.dwtest.
 FEED=$WORK/block.txt
 printf 'blocked.%s\n' "$EX" >"$FEED"
-DW_EXTRA="feeds:
-  - { id: bad, path: $FEED }
-policy:
-  groups:
-    - name: g
-      priority: 10
-      rules:
-        - { name: block-bad, priority: 10, match: { feed: bad }, action: block }"
+DW_EXTRA=$(block_feed_conf "$FEED")
 
 # start_recursor NAME [validate|off]: dnsward recursing on the hierarchy.
 start_recursor() {

@@ -11,14 +11,7 @@ need dig
 
 FEED=$WORK/block.txt
 printf 'mail.test\n' >"$FEED"
-DW_EXTRA="feeds:
-  - { id: bad, path: $FEED }
-policy:
-  groups:
-    - name: g
-      priority: 10
-      rules:
-        - { name: block-bad, priority: 10, match: { feed: bad }, action: block }"
+DW_EXTRA=$(block_feed_conf "$FEED")
 
 start_nsd
 start_dnsward reload 1 "127.0.0.1:$NSD_PORT"

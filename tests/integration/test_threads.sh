@@ -22,14 +22,7 @@ need dig
 
 # One block feed, so the policy runs its lookups on both workers too.
 printf 'blocked.test\n' >"$WORK/block.txt"
-DW_EXTRA="feeds:
-  - { id: bad, path: $WORK/block.txt }
-policy:
-  groups:
-    - name: g
-      priority: 10
-      rules:
-        - { name: block-bad, priority: 10, match: { feed: bad }, action: block }"
+DW_EXTRA=$(block_feed_conf "$WORK/block.txt")
 
 start_nsd
 
